@@ -1,0 +1,125 @@
+"""``python -m gan_lib``: train, sample and list, headless (a server, a long Colab run).
+
+Mistakes (unknown config, bad numbers, a folder that cannot be written) print one line on
+stderr and exit with status 2; arguments are checked before TensorFlow is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+from gan_lib.config import CONFIGS, get_config, quick_mode
+from gan_lib.errors import GanLibError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        raise GanLibError(f"{self.prog}: {message} (see --help)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m gan_lib", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a config into a run folder")
+    t.add_argument("config", help="a config name (see: python -m gan_lib list)")
+    t.add_argument("--out", help="run folder (default: outputs/CONFIG)")
+    length = t.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=_positive_int, help="training steps in all")
+    length.add_argument("--epochs", type=_positive_int, help="passes over the training data")
+    t.add_argument("--max-seconds", type=_positive_float, help="wall-clock budget of this session")
+    t.add_argument("--batch-size", type=_positive_int)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--data", help="dataset root, laid out as data/ (default: $GAN_LIB_DATA or data/)")
+    t.add_argument("--distribution", choices=("ring", "grid", "sine"), help="toy2d data")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out")
+    t.add_argument("--quick", action="store_true", help="the few-steps variant (as GAN_LIB_QUICK=1)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("sample", help="write generated samples of a trained run to .npz")
+    s.add_argument("run", help="a run folder (holds generator.keras)")
+    s.add_argument("--n", type=_positive_int, default=64, help="how many samples")
+    s.add_argument("--out", required=True, help="the .npz file to write")
+    s.add_argument("--seed", type=int, default=0)
+
+    sub.add_parser("list", help="name the configs")
+    return parser
+
+
+def _train(args) -> None:
+    config = get_config(args.config, quick=args.quick or quick_mode())
+    changes = {k: v for k, v in {
+        "steps": args.steps, "max_seconds": args.max_seconds, "batch_size": args.batch_size,
+        "seed": args.seed, "toy_distribution": args.distribution,
+    }.items() if v is not None}
+    if args.distribution and not config.is_2d:
+        raise GanLibError(f"--distribution is for toy2d, not {config.name}")
+    config = dataclasses.replace(config, **changes).validate()
+    out = Path(args.out) if args.out else None
+    if args.data is not None and not Path(args.data).is_dir():
+        raise GanLibError(f"--data {args.data} is not a folder")
+
+    from gan_lib.loop import train  # TensorFlow loads here, after the arguments are checked
+
+    result = train(config, out, data_root=args.data, resume=args.resume, epochs=args.epochs,
+                   progress=not args.no_progress)
+    print(f"{config.name}: step {result.step} ({result.stopped}); wrote {result.out_dir}/")
+
+
+def _sample(args) -> None:
+    run = Path(args.run)
+    if not (run / "generator.keras").exists():
+        raise GanLibError(f"{run} has no generator.keras: train it first")
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise GanLibError(f"--out must end in .npz, got {out}")
+    from gan_lib.sampling import sample_run
+
+    samples = sample_run(run, args.n, seed=args.seed)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    import numpy as np
+    np.savez_compressed(out, images=samples)
+    print(f"wrote {args.n} samples {samples.dtype} {list(samples.shape)} to {out}")
+
+
+def _list(args) -> None:
+    width = max(map(len, CONFIGS))
+    for name, config in sorted(CONFIGS.items()):
+        print(f"{name:<{width}}  {config.description}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter down
+    try:
+        args = build_parser().parse_args(argv)
+        {"train": _train, "sample": _sample, "list": _list}[args.command](args)
+    except GanLibError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0

@@ -1,0 +1,136 @@
+"""Run configuration: one frozen dataclass and a registry of named recipes.
+
+Vary a recipe with ``dataclasses.replace`` (``replace(get_config("toy2d"), steps=500)``);
+``GANConfig.quick()`` gives the few-steps variant used by ``GAN_LIB_QUICK=1`` and CI.
+This module does not import TensorFlow, so the command line can check its arguments fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+
+from gan_lib.errors import GanLibError
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """Everything a run needs to be rebuilt: data, models, optimisation and bookkeeping."""
+
+    name: str
+    description: str
+
+    # --- data ---
+    dataset: str  # "toy2d" or an image dataset name (later lessons add them)
+    toy_distribution: str = "ring"  # toy2d only: "sine", "ring" (8 Gaussians) or "grid" (5x5)
+    num_train: int = 0  # toy2d: points drawn once; images: 0 = use every image found
+    image_size: int = 0  # 0 for 2D data
+    channels: int = 0  # 0 for 2D data
+    random_flip: bool = False  # random horizontal flips of real images (cats, faces)
+
+    # --- models ---
+    architecture: str = "mlp2d"  # key into gan_lib.models.BUILDERS
+    latent_dim: int = 2  # size of the noise vector z
+    dropout: float = 0.3  # discriminator dropout (Russian seed: 0.3)
+
+    # --- optimisation ---
+    loss: str = "non_saturating"  # key into gan_lib.losses.LOSSES
+    batch_size: int = 64
+    g_learning_rate: float = 1e-3  # Russian seed's toy GAN: 0.001
+    d_learning_rate: float = 1e-3
+    beta_1: float = 0.5  # Radford et al. (2015): 0.9 oscillates, 0.5 is stable
+    beta_2: float = 0.999
+    steps: int = 3000  # generator updates in a full run
+    max_seconds: float | None = None  # wall-clock budget; None = no limit
+    seed: int = 0
+
+    # --- bookkeeping ---
+    log_every: int = 10  # one history row per this many steps (values averaged over them)
+    sample_every: int = 100  # one GIF frame of the fixed noise per this many steps
+    num_fixed: int = 512  # size of the fixed noise batch (points for 2D, images for a grid)
+    checkpoint_every: int = 1000  # steps between checkpoints ...
+    checkpoint_minutes: float = 5.0  # ... or minutes, whichever comes first
+    keep_checkpoints: int = 3  # older checkpoints are deleted
+    gif_fps: float = 8.0
+
+    # --- quick mode (GAN_LIB_QUICK=1): what quick() changes ---
+    quick_overrides: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_2d(self) -> bool:
+        return self.dataset == "toy2d"
+
+    def quick(self) -> GANConfig:
+        """The same recipe shrunk to run in seconds on a CPU (CI, classroom demos)."""
+        base = {"steps": 200, "sample_every": 50, "log_every": 10, "checkpoint_every": 100}
+        base.update(self.quick_overrides)
+        return dataclasses.replace(self, **base)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d.pop("quick_overrides")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> GANConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise GanLibError(f"config has unknown keys: {', '.join(unknown)}")
+        return cls(**d)
+
+    def validate(self) -> GANConfig:
+        positive = ("batch_size", "steps", "latent_dim", "log_every", "sample_every",
+                    "num_fixed", "checkpoint_every", "keep_checkpoints")
+        for key in positive:
+            if getattr(self, key) <= 0:
+                raise GanLibError(f"{key} must be positive, got {getattr(self, key)}")
+        for key in ("g_learning_rate", "d_learning_rate", "checkpoint_minutes", "gif_fps"):
+            if not getattr(self, key) > 0:
+                raise GanLibError(f"{key} must be positive, got {getattr(self, key)}")
+        if self.max_seconds is not None and not self.max_seconds > 0:
+            raise GanLibError(f"max_seconds must be positive, got {self.max_seconds}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise GanLibError(f"dropout must be in [0, 1), got {self.dropout}")
+        return self
+
+
+CONFIGS: dict[str, GANConfig] = {}
+
+
+def register(config: GANConfig) -> GANConfig:
+    CONFIGS[config.name] = config.validate()
+    return config
+
+
+register(
+    GANConfig(
+        name="toy2d",
+        description="2D toy GAN (Russian seed's MLPs) on a ring of 8 Gaussians; also sine, grid",
+        dataset="toy2d",
+        toy_distribution="ring",
+        num_train=8192,
+        architecture="mlp2d",
+        latent_dim=2,
+        batch_size=128,
+        steps=5000,  # ~1 min on a Colab GPU or this CPU: the MLPs are tiny
+        sample_every=100,
+        quick_overrides={"steps": 1500, "sample_every": 250, "checkpoint_every": 500},
+    )
+)
+
+
+def quick_mode() -> bool:
+    """True when ``GAN_LIB_QUICK`` is set to something other than "", "0" or "false"."""
+    return os.environ.get("GAN_LIB_QUICK", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def get_config(name: str, quick: bool | None = None) -> GANConfig:
+    """The named recipe; in quick mode (argument, else ``GAN_LIB_QUICK``) its quick variant."""
+    if name not in CONFIGS:
+        raise GanLibError(f"unknown config {name!r}; known: {', '.join(sorted(CONFIGS))}")
+    config = CONFIGS[name]
+    if quick if quick is not None else quick_mode():
+        config = config.quick()
+    return config

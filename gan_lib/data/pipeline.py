@@ -1,0 +1,91 @@
+"""The tf.data input pipeline: scale to [-1, 1], cache, shuffle, random flip, batch, prefetch.
+
+The order matters for speed: the expensive, deterministic work (decode, resize, scale) happens
+once before ``cache()``; the random work (shuffle, flips) after it, so each epoch differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from gan_lib.errors import GanLibError
+
+
+def scale_images(images: tf.Tensor) -> tf.Tensor:
+    """uint8 (or any int) images in [0, 255] -> float32 in [-1, 1] (matches the tanh output)."""
+    return tf.cast(images, tf.float32) / 127.5 - 1.0
+
+
+def unscale_images(images) -> np.ndarray:
+    """float images in [-1, 1] -> uint8 in [0, 255] (values outside are clipped)."""
+    images = np.asarray(images, dtype=np.float32)
+    return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def _finish(ds: tf.data.Dataset, n: int, batch_size: int, flip: bool, seed: int | None,
+            cache: bool | str) -> tf.data.Dataset:
+    if batch_size > n:
+        raise GanLibError(f"batch size {batch_size} is larger than the dataset ({n} examples)")
+    if cache:
+        ds = ds.cache(cache if isinstance(cache, str) else "")
+    ds = ds.shuffle(min(n, 50_000), seed=seed, reshuffle_each_iteration=True)
+    if flip:
+        def _flip(x, *rest):
+            # Flip after the cache so every epoch sees a new mix of flipped images.
+            return (tf.image.random_flip_left_right(x), *rest)
+        ds = ds.map(_flip, num_parallel_calls=tf.data.AUTOTUNE)
+    # drop_remainder: every batch has the same shape, so the train step traces once.
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def points_dataset(points: np.ndarray, batch_size: int, seed: int | None = 0) -> tf.data.Dataset:
+    """Batches of 2D points, float32 ``[batch_size, 2]``, reshuffled every epoch."""
+    points = np.asarray(points, np.float32)
+    ds = tf.data.Dataset.from_tensor_slices(points)
+    return _finish(ds, len(points), batch_size, flip=False, seed=seed, cache=False)
+
+
+def image_dataset(images: np.ndarray, batch_size: int, labels: np.ndarray | None = None,
+                  flip: bool = False, seed: int | None = 0,
+                  cache: bool | str = True) -> tf.data.Dataset:
+    """Batches of images from a uint8 array ``[N, H, W, C]``, scaled to float32 [-1, 1].
+
+    With ``labels`` (int ``[N]``) the dataset yields ``(images, labels)`` pairs.
+    """
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4:
+        raise GanLibError(f"images must be [N, H, W, C], got shape {images.shape}")
+    tensors = images if labels is None else (images, np.asarray(labels, np.int32))
+    ds = tf.data.Dataset.from_tensor_slices(tensors)
+
+    def _scale(x, *rest):
+        return (scale_images(x), *rest)
+    ds = ds.map(_scale, num_parallel_calls=tf.data.AUTOTUNE)
+    return _finish(ds, len(images), batch_size, flip, seed, cache)
+
+
+def image_file_dataset(paths: Sequence[str], image_size: int, batch_size: int,
+                       channels: int = 3, flip: bool = False, seed: int | None = 0,
+                       cache: bool | str = True) -> tf.data.Dataset:
+    """Batches of images decoded from PNG/JPEG/BMP/GIF files, resized to ``image_size``.
+
+    Decoding happens once, in parallel, before the cache. Images are resized with
+    antialiasing (no centre crop here: ``gan_lib.data.images`` does crops for real datasets).
+    """
+    paths = [str(p) for p in paths]
+    if not paths:
+        raise GanLibError("no image files given")
+
+    def _load(path):
+        raw = tf.io.read_file(path)
+        img = tf.io.decode_image(raw, channels=channels, expand_animations=False)
+        img = tf.image.resize(img, (image_size, image_size), antialias=True)
+        return scale_images(tf.clip_by_value(tf.round(img), 0.0, 255.0))
+
+    ds = tf.data.Dataset.from_tensor_slices(paths).map(_load, num_parallel_calls=tf.data.AUTOTUNE)
+    return _finish(ds, len(paths), batch_size, flip, seed, cache)
