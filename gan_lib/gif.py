@@ -2,18 +2,20 @@
 
 Each frame of the fixed noise batch is saved as its own PNG under ``frames/`` the moment it is
 drawn, so a killed or disconnected run loses none of them. The GIF is then assembled by reading
-one frame at a time into imageio's streaming GIF writer, into a temporary file that replaces the
-old GIF only when complete.
+one frame at a time and appending it to the file (``GifStreamWriter``), into a temporary file
+that replaces the old GIF only when complete.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import struct
 from collections.abc import Iterable
 from pathlib import Path
 
-import imageio.v2 as imageio
+import imageio
+import imageio.v3  # noqa: F401  (imports the v3 API onto the imageio module)
 import numpy as np
 
 _FRAME = re.compile(r"^step_(\d+)\.png$")
@@ -34,7 +36,7 @@ class FrameStore:
         """Write ``frame`` (uint8 ``[H, W, 3]``) for ``step``; write-then-rename, never half a file."""
         path = self.folder / f"step_{step:07d}.png"
         tmp = _atomic_target(path)
-        imageio.imwrite(tmp, np.asarray(frame, np.uint8), format="PNG")
+        imageio.v3.imwrite(tmp, np.asarray(frame, np.uint8))
         os.replace(tmp, path)
         return path
 
@@ -54,6 +56,71 @@ class FrameStore:
         return len(late)
 
 
+class GifStreamWriter:
+    """An animated GIF written frame by frame: memory holds one frame, never the whole film.
+
+    imageio encodes each frame as a one-frame GIF (palette quantisation and LZW compression);
+    this class moves that frame's blocks into the animation, turning its colour table into a
+    local one, behind a GIF89a header with a NETSCAPE loop extension. (imageio's own GIF
+    writers keep every frame in memory until close, or are broken with Pillow 13.)
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float = 8.0, loop: int = 0):
+        self.path = Path(path)
+        self.delay = max(1, round(100 / fps))  # GIF delays are in 1/100 s
+        self.loop = loop
+        self.size: tuple[int, int] | None = None
+        self.count = 0
+        self._file = open(self.path, "wb")
+
+    def append(self, frame: np.ndarray) -> None:
+        """Add one uint8 ``[H, W, 3]`` frame (all frames must have the same size)."""
+        frame = np.ascontiguousarray(np.asarray(frame, np.uint8)[..., :3])
+        height, width = frame.shape[:2]
+        if self.size is None:
+            self.size = (width, height)
+            self._file.write(b"GIF89a" + struct.pack("<HHBBB", width, height, 0, 0, 0))
+            self._file.write(b"\x21\xff\x0bNETSCAPE2.0\x03\x01"
+                             + struct.pack("<H", self.loop) + b"\x00")
+        elif self.size != (width, height):
+            raise ValueError(f"frame {self.count} is {width}x{height}, expected {self.size}")
+        one = imageio.v3.imwrite("<bytes>", frame, extension=".gif")
+        self._file.write(_frame_blocks(one, self.delay))
+        self.count += 1
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.write(b"\x3b")  # trailer
+            self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _frame_blocks(gif: bytes, delay: int) -> bytes:
+    """A graphic control extension, image descriptor, local colour table and image data."""
+    flags = gif[10]
+    table = 3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0
+    palette, pos = gif[13:13 + table], 13 + table
+    while gif[pos] == 0x21:  # skip the one-frame file's own extensions
+        pos += 2
+        while gif[pos]:
+            pos += gif[pos] + 1
+        pos += 1
+    if gif[pos] != 0x2C:
+        raise ValueError("unexpected GIF layout from the frame encoder")
+    descriptor = bytearray(gif[pos:pos + 10])
+    if table and not descriptor[9] & 0x80:  # move the global colour table to a local one
+        descriptor[9] = (descriptor[9] & 0x40) | 0x80 | (flags & 7)
+    else:
+        palette = b""
+    control = b"\x21\xf9\x04\x04" + struct.pack("<H", delay) + b"\x00\x00"  # dispose: keep
+    return control + bytes(descriptor) + palette + gif[pos + 10:].rstrip(b"\x3b")
+
+
 def write_gif(frames: Iterable, path: str | os.PathLike, fps: float = 8.0,
               hold_last: int = 4) -> int:
     """Stream frames into an animated GIF that loops forever.
@@ -69,22 +136,20 @@ def write_gif(frames: Iterable, path: str | os.PathLike, fps: float = 8.0,
     """
     path = Path(path)
     tmp = _atomic_target(path)
-    count = 0
     last = None
-    # imageio's "GIF-PIL" writer encodes and writes each frame as it arrives (unlike
-    # Pillow's save_all, which keeps every frame in memory until the end).
-    writer = imageio.get_writer(tmp, format="GIF-PIL", mode="I", duration=1.0 / fps, loop=0)
     try:
-        for frame in frames:
-            if isinstance(frame, (str, os.PathLike)):
-                frame = imageio.imread(frame)
-            last = np.asarray(frame, np.uint8)[..., :3]
-            writer.append_data(last)
-            count += 1
-        for _ in range(hold_last if count else 0):
-            writer.append_data(last)
-    finally:
-        writer.close()
+        with GifStreamWriter(tmp, fps=fps) as writer:
+            for frame in frames:
+                if isinstance(frame, (str, os.PathLike)):
+                    frame = imageio.v3.imread(frame)
+                last = frame
+                writer.append(frame)
+            for _ in range(hold_last if last is not None else 0):
+                writer.append(last)
+            count = writer.count - (hold_last if last is not None else 0)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     if count:
         os.replace(tmp, path)
     else:

@@ -25,6 +25,13 @@ def unscale_images(images) -> np.ndarray:
     return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
+def _on_images(fn):
+    """Apply ``fn`` to the images of an element that is ``images`` or ``(images, labels)``."""
+    def apply(x, *rest):
+        return (fn(x), *rest) if rest else fn(x)
+    return apply
+
+
 def _finish(ds: tf.data.Dataset, n: int, batch_size: int, flip: bool, seed: int | None,
             cache: bool | str) -> tf.data.Dataset:
     if batch_size > n:
@@ -32,11 +39,9 @@ def _finish(ds: tf.data.Dataset, n: int, batch_size: int, flip: bool, seed: int 
     if cache:
         ds = ds.cache(cache if isinstance(cache, str) else "")
     ds = ds.shuffle(min(n, 50_000), seed=seed, reshuffle_each_iteration=True)
-    if flip:
-        def _flip(x, *rest):
-            # Flip after the cache so every epoch sees a new mix of flipped images.
-            return (tf.image.random_flip_left_right(x), *rest)
-        ds = ds.map(_flip, num_parallel_calls=tf.data.AUTOTUNE)
+    if flip:  # after the cache, so every epoch sees a new mix of flipped images
+        ds = ds.map(_on_images(tf.image.random_flip_left_right),
+                    num_parallel_calls=tf.data.AUTOTUNE)
     # drop_remainder: every batch has the same shape, so the train step traces once.
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
@@ -62,10 +67,7 @@ def image_dataset(images: np.ndarray, batch_size: int, labels: np.ndarray | None
         raise GanLibError(f"images must be [N, H, W, C], got shape {images.shape}")
     tensors = images if labels is None else (images, np.asarray(labels, np.int32))
     ds = tf.data.Dataset.from_tensor_slices(tensors)
-
-    def _scale(x, *rest):
-        return (scale_images(x), *rest)
-    ds = ds.map(_scale, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(_on_images(scale_images), num_parallel_calls=tf.data.AUTOTUNE)
     return _finish(ds, len(images), batch_size, flip, seed, cache)
 
 

@@ -16,7 +16,7 @@ from gan_lib.models.mlp import build_mlp2d_discriminator, build_mlp2d_generator
 
 
 def _mlp2d(config: GANConfig) -> tuple[keras.Model, keras.Model]:
-    return (build_mlp2d_generator(config.latent_dim),
+    return (build_mlp2d_generator(config.latent_dim, config.g_hidden),
             build_mlp2d_discriminator(dropout=config.dropout))
 
 

@@ -1,0 +1,68 @@
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gan_lib.cli import main
+
+
+def run_cli(*args, env_extra=None):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "gan_lib", *args], capture_output=True,
+                          text=True, env=env, timeout=600)
+
+
+def test_list_names_every_config(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("toy2d") and "ring" in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "no_such_config"], "unknown config 'no_such_config'"),
+    (["train", "toy2d", "--steps", "0"], "must be positive"),
+    (["train", "toy2d", "--steps", "-3"], "must be positive"),
+    (["train", "toy2d", "--batch-size", "abc"], "expected a whole number"),
+    (["train", "toy2d", "--max-seconds", "-1"], "must be positive"),
+    (["train", "toy2d", "--steps", "5", "--epochs", "1"], "not allowed with argument"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_folders_give_one_line(capsys, tmp_path):
+    (tmp_path / "file").write_text("x")
+    assert main(["train", "toy2d", "--out", str(tmp_path / "file"), "--steps", "5"]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert main(["train", "toy2d", "--out", str(tmp_path / "none"), "--resume"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+    assert main(["sample", str(tmp_path), "--out", str(tmp_path / "s.npz")]) == 2
+    assert "no generator.keras" in capsys.readouterr().err
+
+
+def test_train_resume_and_sample_end_to_end(tmp_path):
+    out = tmp_path / "run"
+    first = run_cli("train", "toy2d", "--out", str(out), "--steps", "30", "--no-progress")
+    assert first.returncode == 0, first.stderr
+    assert "step 30" in first.stdout
+    second = run_cli("train", "toy2d", "--out", str(out), "--steps", "60", "--resume",
+                     "--no-progress")
+    assert second.returncode == 0, second.stderr
+    assert "step 60" in second.stdout
+    for name in ("config.json", "history.csv", "losses.png", "samples.png", "progress.gif",
+                 "generator.keras"):
+        assert (out / name).exists()
+    header = (out / "history.csv").read_text().splitlines()[0].split(",")
+    assert header[:4] == ["step", "seconds", "d_loss", "g_loss"]
+
+    sampled = run_cli("sample", str(out), "--n", "100", "--out", str(tmp_path / "s.npz"))
+    assert sampled.returncode == 0, sampled.stderr
+    images = np.load(tmp_path / "s.npz")["images"]
+    assert images.shape == (100, 2) and images.dtype == np.float32
+    assert np.isfinite(images).all()

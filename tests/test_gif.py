@@ -1,0 +1,45 @@
+import numpy as np
+from PIL import Image
+
+from gan_lib.gif import FrameStore, write_gif
+
+
+def _frame(i: int, size: int = 32) -> np.ndarray:
+    frame = np.zeros((size, size, 3), np.uint8)
+    frame[..., 0] = (i * 37) % 256  # a distinct red level per frame
+    frame[i % size, :, 1] = 255
+    return frame
+
+
+def test_gif_of_many_streamed_frames_is_valid_and_complete(tmp_path):
+    n = 300
+    count = write_gif((_frame(i) for i in range(n)), tmp_path / "a.gif", fps=10, hold_last=2)
+    assert count == n
+    gif = Image.open(tmp_path / "a.gif")
+    assert gif.n_frames == n + 2
+    assert gif.info["duration"] == 100
+    for i in range(n):  # every frame decodes to its input, in order
+        gif.seek(i)
+        decoded = np.asarray(gif.convert("RGB")).astype(int)
+        assert np.abs(decoded - _frame(i)).max() <= 2, i
+    import imageio.v3 as iio
+    assert iio.imread(tmp_path / "a.gif", index=None).shape == (n + 2, 32, 32, 3)
+
+
+def test_gif_from_frame_files_keeps_earlier_frames(tmp_path):
+    store = FrameStore(tmp_path / "frames")
+    for step in (0, 100, 200):
+        store.save(step, _frame(step // 100))
+    assert store.steps() == [0, 100, 200]
+    assert store.prune_after(100) == 1 and store.steps() == [0, 100]
+    store.save(300, _frame(3))
+    write_gif(store.paths(), tmp_path / "p.gif", hold_last=0)
+    assert Image.open(tmp_path / "p.gif").n_frames == 3
+
+
+def test_an_empty_frame_list_leaves_the_old_gif_alone(tmp_path):
+    write_gif([_frame(0), _frame(1)], tmp_path / "g.gif", hold_last=0)
+    before = (tmp_path / "g.gif").read_bytes()
+    assert write_gif([], tmp_path / "g.gif") == 0
+    assert (tmp_path / "g.gif").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["g.gif"]  # no temporary file left

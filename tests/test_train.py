@@ -1,0 +1,128 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from gan_lib.config import get_config
+from gan_lib.data import sample_toy
+from gan_lib.errors import GanLibError
+from gan_lib.loop import train
+from gan_lib.runs import read_history
+from gan_lib.train import STEP_METRICS, build_gan
+
+
+def test_one_step_changes_both_networks_and_reports_finite_metrics():
+    gan = build_gan(get_config("toy2d", quick=False))
+    real = tf.constant(sample_toy("ring", 64, seed=0))
+    before_g = [w.numpy().copy() for w in gan.generator.trainable_variables]
+    before_d = [w.numpy().copy() for w in gan.discriminator.trainable_variables]
+    metrics = gan.train_step(real)
+    assert set(metrics) == set(STEP_METRICS)
+    assert all(np.isfinite(float(v)) for v in metrics.values())
+    assert 0 <= float(metrics["d_real"]) <= 1 and 0 <= float(metrics["d_acc_fake"]) <= 1
+    np.testing.assert_allclose(float(metrics["d_loss"]),
+                               float(metrics["d_loss_real"]) + float(metrics["d_loss_fake"]),
+                               rtol=1e-6)
+    assert all(not np.array_equal(b, w.numpy())
+               for b, w in zip(before_g, gan.generator.trainable_variables))
+    assert all(not np.array_equal(b, w.numpy())
+               for b, w in zip(before_d, gan.discriminator.trainable_variables))
+    assert int(gan.step.numpy()) == 1
+
+
+def test_same_seed_gives_the_same_first_losses():
+    config = get_config("toy2d", quick=False)
+    real = tf.constant(sample_toy("ring", 64, seed=0))
+    runs = []
+    for _ in range(2):
+        gan = build_gan(config)
+        runs.append([float(gan.train_step(real)["g_loss"]) for _ in range(3)])
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-6)
+
+
+def test_train_writes_every_output(tmp_path, tiny_toy):
+    result = train(tiny_toy, tmp_path / "run", progress=False)
+    run = tmp_path / "run"
+    for name in ("config.json", "history.csv", "losses.png", "samples.png", "progress.gif",
+                 "generator.keras", "checkpoints/checkpoint"):
+        assert (run / name).exists(), name
+    history = read_history(run)
+    assert list(history)[:4] == ["step", "seconds", "d_loss", "g_loss"]
+    np.testing.assert_array_equal(history["step"], np.arange(5, 41, 5))
+    assert np.isfinite(history["d_loss"]).all()
+    # frames at step 0 and every sample_every steps, and the GIF holds them all
+    from PIL import Image
+    assert sorted(p.name for p in (run / "frames").iterdir()) == [
+        "step_0000000.png", "step_0000020.png", "step_0000040.png"]
+    assert Image.open(run / "progress.gif").n_frames >= 3
+    assert result.step == 40 and result.stopped == "steps"
+
+
+def test_resume_restores_step_optimizer_state_and_fixed_noise(tmp_path, tiny_toy):
+    first = train(dataclasses.replace(tiny_toy, steps=20), tmp_path / "run", progress=False)
+    saved_noise = first.fixed_noise.numpy().copy()
+    saved_adam = [v.numpy().copy() for v in first.gan.g_optimizer.variables]
+    saved_weights = [w.numpy().copy() for w in first.gan.generator.weights]
+
+    # Rebuild from disk with 0 further steps: state must equal what was saved.
+    again = train(dataclasses.replace(tiny_toy, steps=20), tmp_path / "run", resume=True,
+                  progress=False)
+    assert again.step == 20
+    np.testing.assert_array_equal(again.fixed_noise.numpy(), saved_noise)
+    for a, b in zip(saved_adam, again.gan.g_optimizer.variables):
+        np.testing.assert_array_equal(a, b.numpy())
+    for a, b in zip(saved_weights, again.gan.generator.weights):
+        np.testing.assert_array_equal(a, b.numpy())
+
+    more = train(tiny_toy, tmp_path / "run", resume=True, progress=False)
+    assert more.step == 40
+    steps = read_history(tmp_path / "run")["step"]
+    np.testing.assert_array_equal(steps, np.arange(5, 41, 5))  # no gap, no duplicate
+
+
+def test_resume_drops_history_and_frames_after_the_last_checkpoint(tmp_path, tiny_toy):
+    run = tmp_path / "run"
+    train(dataclasses.replace(tiny_toy, steps=20), run, progress=False)
+    # Pretend the process died at step 35, after writing rows and a frame past the checkpoint.
+    with open(run / "history.csv", "a") as f:
+        f.write("25,1,0.5,0.5,0.2,0.3,0.5,0.5,0.5,0.5,8,1,1\n30,1,0.5")
+    (run / "frames" / "step_0000030.png").write_bytes(b"")
+    train(tiny_toy, run, resume=True, progress=False)
+    np.testing.assert_array_equal(read_history(run)["step"], np.arange(5, 41, 5))
+    assert (run / "frames" / "step_0000040.png").exists()
+
+
+def test_run_folder_clashes_and_mismatches_are_refused(tmp_path, tiny_toy):
+    run = tmp_path / "run"
+    with pytest.raises(GanLibError, match="nothing to resume"):
+        train(tiny_toy, run, resume=True, progress=False)
+    train(dataclasses.replace(tiny_toy, steps=10), run, progress=False)
+    with pytest.raises(GanLibError, match="already holds a run"):
+        train(tiny_toy, run, progress=False)
+    with pytest.raises(GanLibError, match="latent_dim: 2 -> 3"):
+        train(dataclasses.replace(tiny_toy, latent_dim=3), run, resume=True, progress=False)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(GanLibError, match="is a file"):
+        train(tiny_toy, tmp_path / "file", progress=False)
+
+
+def test_max_seconds_stops_early_and_keeps_outputs(tmp_path, tiny_toy):
+    result = train(dataclasses.replace(tiny_toy, steps=10**6, max_seconds=2.0), tmp_path / "r",
+                   progress=False)
+    assert result.stopped == "time" and 0 < result.step < 10**6
+    assert (tmp_path / "r" / "generator.keras").exists()
+
+
+def test_divergence_stops_with_the_step_and_loss_named(tmp_path, tiny_toy):
+    # A learning rate this large blows the toy GAN up within a few steps.
+    config = dataclasses.replace(tiny_toy, g_learning_rate=1e12, d_learning_rate=1e12,
+                                 beta_1=0.0, steps=200, log_every=1)
+    with pytest.raises(GanLibError, match=r"diverged at step \d+: .*(d_loss|g_loss)"):
+        train(config, tmp_path / "run", progress=False)
+    assert (tmp_path / "run" / "history.csv").exists()
+
+
+def test_epochs_sets_the_number_of_steps(tmp_path, tiny_toy):
+    result = train(tiny_toy, tmp_path / "run", epochs=2, progress=False)
+    assert result.step == 2 * (tiny_toy.num_train // tiny_toy.batch_size)
