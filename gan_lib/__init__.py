@@ -22,7 +22,7 @@ def __getattr__(name):  # TensorFlow-heavy names load on first use, so `import g
     import importlib
 
     lazy = {
-        "train": "gan_lib.loop", "RunResult": "gan_lib.loop", "GAN": "gan_lib.train",
+        "RunResult": "gan_lib.loop", "GAN": "gan_lib.train",
         "build_gan": "gan_lib.train", "build_models": "gan_lib.models", "get_loss": "gan_lib.losses",
         "load_dataset": "gan_lib.data", "sample_toy": "gan_lib.data",
         "read_history": "gan_lib.runs", "sample_run": "gan_lib.sampling",
@@ -32,6 +32,7 @@ def __getattr__(name):  # TensorFlow-heavy names load on first use, so `import g
     raise AttributeError(f"module 'gan_lib' has no attribute {name!r}")
 
 
+# (The training loop is ``gan_lib.loop.train``: ``gan_lib.train`` is the train-step module.)
 __all__ = ["CONFIGS", "GANConfig", "GanLibError", "get_config", "quick_mode", "seed_everything",
-           "train", "RunResult", "GAN", "build_gan", "build_models", "get_loss", "load_dataset",
+           "RunResult", "GAN", "build_gan", "build_models", "get_loss", "load_dataset",
            "sample_toy", "read_history", "sample_run"]

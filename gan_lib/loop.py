@@ -45,8 +45,11 @@ class RunResult:
         return int(self.gan.step.numpy())
 
 
-def prepare_out_dir(out_dir: str | os.PathLike, resume: bool) -> Path:
-    """Create (or check) the run folder; clear errors for a file, no permission, or a clash."""
+def prepare_out_dir(out_dir: str | os.PathLike, resume: bool | str) -> tuple[Path, bool]:
+    """Create (or check) the run folder; clear errors for a file, no permission, or a clash.
+
+    Returns the folder and whether to resume (``resume="auto"``: when it has a checkpoint).
+    """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise GanLibError(f"output folder {out} is a file; choose another --out")
@@ -57,12 +60,14 @@ def prepare_out_dir(out_dir: str | os.PathLike, resume: bool) -> Path:
         probe.unlink()
     except OSError as e:
         raise GanLibError(f"cannot write to output folder {out}: {e.strerror or e}") from None
+    if resume == "auto":
+        return out, has_checkpoint(out)
     if resume and not has_checkpoint(out):
         raise GanLibError(f"nothing to resume in {out}: it has no checkpoint")
     if not resume and has_checkpoint(out):
         raise GanLibError(f"{out} already holds a run; pass --resume (resume=True) to continue "
                           "it, or choose another output folder")
-    return out
+    return out, bool(resume)
 
 
 def _evaluate(config: GANConfig, fake: np.ndarray) -> dict[str, float]:
@@ -112,7 +117,7 @@ def write_outputs(config: GANConfig, gan: GAN, fixed_noise, data: TrainingData, 
 
 
 def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
-          data_root: str | os.PathLike | None = None, resume: bool = False,
+          data_root: str | os.PathLike | None = None, resume: bool | str = False,
           epochs: int | None = None, progress: bool = True) -> RunResult:
     """Train ``config`` into ``out_dir`` (default ``outputs/<config.name>``).
 
@@ -120,7 +125,8 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
         config: the recipe; ``config.steps`` and ``config.max_seconds`` bound the run.
         out_dir: the run folder (created). It must not hold a run unless ``resume``.
         data_root: dataset root (default ``GAN_LIB_DATA``, else ``data/``).
-        resume: continue the run in ``out_dir`` from its last checkpoint.
+        resume: continue the run in ``out_dir`` from its last checkpoint; ``"auto"``: do so
+            if there is one, else start (what a notebook re-run after a disconnect wants).
         epochs: if given, train this many passes over the data instead of ``config.steps``.
         progress: show a progress bar.
     Returns:
@@ -130,7 +136,7 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
             (a NaN/Inf loss; the last good checkpoint is kept).
     """
     config.validate()
-    out = prepare_out_dir(out_dir or outputs_root() / config.name, resume)
+    out, resume = prepare_out_dir(out_dir or outputs_root() / config.name, resume)
     if resume:
         check_resumable(read_config(out), config)
     data = load_dataset(config, data_root)
