@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=_positive_int, default=64, help="how many samples")
     s.add_argument("--out", required=True, help="the .npz file to write")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--label", type=int, help="class to generate (conditional configs)")
 
     sub.add_parser("list", help="name the configs")
     return parser
@@ -101,7 +102,7 @@ def _sample(args) -> None:
         raise GanLibError(f"--out must end in .npz, got {out}")
     from gan_lib.sampling import sample_run
 
-    samples = sample_run(run, args.n, seed=args.seed)
+    samples = sample_run(run, args.n, seed=args.seed, label=args.label)
     out.parent.mkdir(parents=True, exist_ok=True)
     import numpy as np
     np.savez_compressed(out, images=samples)

@@ -28,6 +28,7 @@ class GANConfig:
     image_size: int = 0  # 0 for 2D data
     channels: int = 0  # 0 for 2D data
     random_flip: bool = False  # random horizontal flips of real images (cats, faces)
+    num_classes: int = 0  # > 0: a class-conditional GAN fed (images, labels)
 
     # --- models ---
     architecture: str = "mlp2d"  # key into gan_lib.models.BUILDERS
@@ -42,6 +43,7 @@ class GANConfig:
     d_learning_rate: float = 1e-3
     beta_1: float = 0.5  # Radford et al. (2015): 0.9 oscillates, 0.5 is stable
     beta_2: float = 0.999
+    g_steps: int = 1  # generator updates per step (carpedm20's DCGAN-tensorflow: 2)
     steps: int = 3000  # generator updates in a full run
     max_seconds: float | None = None  # wall-clock budget; None = no limit
     seed: int = 0
@@ -83,7 +85,7 @@ class GANConfig:
         return cls(**d)
 
     def validate(self) -> GANConfig:
-        positive = ("batch_size", "steps", "latent_dim", "log_every", "sample_every",
+        positive = ("batch_size", "steps", "latent_dim", "log_every", "sample_every", "g_steps",
                     "num_fixed", "checkpoint_every", "keep_checkpoints")
         for key in positive:
             if getattr(self, key) <= 0:

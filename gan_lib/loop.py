@@ -74,14 +74,27 @@ def _evaluate(config: GANConfig, fake: np.ndarray) -> dict[str, float]:
     return toy_metrics(fake, config.toy_distribution) if config.is_2d else {}
 
 
+def fixed_labels(config: GANConfig) -> tf.Tensor | None:
+    """Labels of the fixed noise batch of a conditional GAN: one grid row per class."""
+    if not config.num_classes:
+        return None
+    per_class = max(1, config.num_fixed // config.num_classes)
+    return tf.constant(np.repeat(np.arange(config.num_classes), per_class)[:config.num_fixed],
+                       tf.int32)
+
+
 def render_frame(config: GANConfig, gan: GAN, fixed_noise, data: TrainingData,
                  step: int) -> tuple[np.ndarray, np.ndarray]:
     """Generated samples of the fixed noise and one uint8 picture of them for the GIF."""
-    fake = gan.generator(fixed_noise, training=False).numpy()
+    labels = fixed_labels(config)
+    z = fixed_noise if labels is None else fixed_noise[:len(labels)]
+    fake = gan.generate(z, labels).numpy()
     if config.is_2d:
         fig = viz.plot_2d(data.preview, fake, gan.discriminator, lim=_lim(data.preview),
                           title=f"step {step}")
         return fake, viz.figure_to_array(fig)
+    if labels is not None:  # one row per class
+        return fake, viz.image_grid(fake, ncols=len(labels) // config.num_classes)
     return fake, viz.image_grid(fake[:64])
 
 
@@ -102,10 +115,7 @@ def write_outputs(config: GANConfig, gan: GAN, fixed_noise, data: TrainingData, 
     """samples.png, losses.png, progress.gif (and generator.keras) from what the run has now."""
     history = read_history(out / "history.csv")
     fake, frame = render_frame(config, gan, fixed_noise, data, int(gan.step.numpy()))
-    if config.is_2d:
-        viz.plt.imsave(out / "samples.png", frame)
-    else:
-        viz.plt.imsave(out / "samples.png", viz.image_grid(fake))
+    viz.plt.imsave(out / "samples.png", frame)
     if history:
         fig = viz.plot_history(history, smooth=max(1, len(history["step"]) // 50))
         fig.savefig(out / "losses.png", dpi=100)
