@@ -8,11 +8,11 @@ from gan_lib.data.pipeline import (
     scale_images,
     unscale_images,
 )
-from gan_lib.data.registry import DATASETS, TrainingData, load_dataset
+from gan_lib.data.registry import IMAGE_LOADERS, TrainingData, load_dataset, load_images
 from gan_lib.data.toy import sample_toy, toy_mode_std, toy_modes
 
 __all__ = [
-    "DATASETS", "TrainingData", "load_dataset",
+    "IMAGE_LOADERS", "TrainingData", "load_dataset", "load_images",
     "data_root", "dataset_dir", "outputs_root", "image_dataset", "image_file_dataset",
     "points_dataset", "scale_images", "unscale_images", "sample_toy", "toy_mode_std", "toy_modes",
 ]

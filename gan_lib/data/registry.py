@@ -1,4 +1,9 @@
-"""Datasets by name: what ``GANConfig.dataset`` refers to, and how to turn it into batches."""
+"""Datasets by name: what ``GANConfig.dataset`` refers to, and how to turn it into batches.
+
+Image loaders are imported when first used, so a 2D lesson never touches Pillow or the disk.
+Missing data is downloaded where the dataset allows it; without a network the error says which
+files to put in which folder.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ import numpy as np
 import tensorflow as tf
 
 from gan_lib.config import GANConfig
-from gan_lib.data.pipeline import points_dataset
+from gan_lib.data.pipeline import image_dataset, points_dataset, scale_images
 from gan_lib.data.toy import sample_toy
 from gan_lib.errors import GanLibError
+
+Root = str | os.PathLike | None
 
 
 class TrainingData(NamedTuple):
@@ -19,22 +26,76 @@ class TrainingData(NamedTuple):
 
     dataset: tf.data.Dataset  # yields float32 [B, ...] batches (or (batch, labels) pairs)
     num_examples: int
-    preview: np.ndarray  # a few hundred real examples (points, or images in [-1, 1])
+    preview: np.ndarray  # real examples to draw (points, or images in [-1, 1])
+    images: np.ndarray | None = None  # the real uint8 images, for quality metrics
+    labels: np.ndarray | None = None
 
 
-def _toy2d(config: GANConfig, root: str | os.PathLike | None) -> TrainingData:
+def _toy2d(config: GANConfig, root: Root) -> TrainingData:
     points = sample_toy(config.toy_distribution, config.num_train, seed=config.seed)
     return TrainingData(points_dataset(points, config.batch_size, seed=config.seed),
                         len(points), points[:1000])
 
 
-DATASETS: dict[str, Callable[[GANConfig, str | os.PathLike | None], TrainingData]] = {
-    "toy2d": _toy2d,
+def _mnist_family(name: str) -> Callable[[Root], tuple[np.ndarray, np.ndarray]]:
+    def load(root: Root):
+        from gan_lib.data.mnist import load_mnist
+        return load_mnist(name, root, download=True)
+    return load
+
+
+def _cat_faces(root: Root, image_size: int):
+    from gan_lib.data.cats import load_cat_faces
+    return load_cat_faces(root, image_size=image_size, download=True), None
+
+
+def _faces(root: Root, image_size: int):
+    from gan_lib.data.faces import load_faces
+    return load_faces(root, image_size=image_size, download=True), None
+
+
+def _cat_landmarks(root: Root, image_size: int):
+    from gan_lib.data.cats import load_cat_landmarks
+    return load_cat_landmarks(root, image_size=image_size), None
+
+
+IMAGE_LOADERS: dict[str, Callable] = {
+    "mnist": lambda root, size: _mnist_family("mnist")(root),
+    "fashion_mnist": lambda root, size: _mnist_family("fashion_mnist")(root),
+    "cat_faces": _cat_faces,
+    "cat_landmarks": _cat_landmarks,
+    "faces": _faces,
 }
 
 
-def load_dataset(config: GANConfig, root: str | os.PathLike | None = None) -> TrainingData:
+def load_images(name: str, root: Root = None, image_size: int = 64):
+    """``(images uint8 [N, H, W, C], labels int [N] or None)`` of an image dataset."""
+    if name not in IMAGE_LOADERS:
+        raise GanLibError(f"unknown dataset {name!r}; known: toy2d, {', '.join(IMAGE_LOADERS)}")
+    images, labels = IMAGE_LOADERS[name](root, image_size)
+    if images.ndim == 3:
+        images = images[..., None]
+    return images, labels
+
+
+def _image_data(config: GANConfig, root: Root) -> TrainingData:
+    images, labels = load_images(config.dataset, root, config.image_size)
+    if images.shape[1:] != (config.image_size, config.image_size, config.channels):
+        raise GanLibError(f"{config.dataset} images are {images.shape[1:]}, the config wants "
+                          f"{(config.image_size, config.image_size, config.channels)}")
+    if config.num_train:  # quick mode and experiments: a fixed random subset
+        keep = np.random.default_rng(config.seed).permutation(len(images))[:config.num_train]
+        images, labels = images[np.sort(keep)], None if labels is None else labels[np.sort(keep)]
+    if config.num_classes and labels is None:
+        raise GanLibError(f"{config.name} is conditional but {config.dataset} has no labels")
+    dataset = image_dataset(images, config.batch_size,
+                            labels=labels if config.num_classes else None,
+                            flip=config.random_flip, seed=config.seed)
+    return TrainingData(dataset, len(images), scale_images(images[:64]).numpy(), images, labels)
+
+
+def load_dataset(config: GANConfig, root: Root = None) -> TrainingData:
     """The training data of ``config``, from the dataset root ``root`` (see ``data_root``)."""
-    if config.dataset not in DATASETS:
-        raise GanLibError(f"unknown dataset {config.dataset!r}; known: {', '.join(sorted(DATASETS))}")
-    return DATASETS[config.dataset](config, root)
+    if config.dataset == "toy2d":
+        return _toy2d(config, root)
+    return _image_data(config, root)
