@@ -7,6 +7,7 @@ One module per concept: ``config`` (recipes), ``data`` (datasets and the tf.data
 
 from gan_lib.config import CONFIGS, GANConfig, get_config, quick_mode
 from gan_lib.errors import GanLibError
+from gan_lib import recipes  # noqa: F401,E402  (registers the image recipes)
 
 __version__ = "0.1.0"
 

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from gan_lib.config import CONFIGS, get_config, quick_mode
+from gan_lib.config import CONFIGS, LOSS_NAMES, get_config, quick_mode
 from gan_lib.errors import GanLibError
 
 EXIT_USAGE = 2
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--data", help="dataset root, laid out as data/ (default: $GAN_LIB_DATA or data/)")
     t.add_argument("--distribution", choices=("ring", "grid", "sine"), help="toy2d data")
+    t.add_argument("--loss", choices=LOSS_NAMES, help="the loss pair (default: the config's)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
     t.add_argument("--quick", action="store_true", help="the few-steps variant (as GAN_LIB_QUICK=1)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -69,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--label", type=int, help="class to generate (conditional configs)")
 
+    e = sub.add_parser("evaluate", help="quality metrics of a trained run (writes metrics.json)")
+    e.add_argument("run", help="a run folder (holds generator.keras)")
+    e.add_argument("--n", type=_positive_int, default=2000, help="how many samples")
+    e.add_argument("--data", help="dataset root (default: $GAN_LIB_DATA or data/)")
+
     sub.add_parser("list", help="name the configs")
     return parser
 
@@ -77,7 +83,7 @@ def _train(args) -> None:
     config = get_config(args.config, quick=args.quick or quick_mode())
     changes = {k: v for k, v in {
         "steps": args.steps, "max_seconds": args.max_seconds, "batch_size": args.batch_size,
-        "seed": args.seed, "toy_distribution": args.distribution,
+        "seed": args.seed, "toy_distribution": args.distribution, "loss": args.loss,
     }.items() if v is not None}
     if args.distribution and not config.is_2d:
         raise GanLibError(f"--distribution is for toy2d, not {config.name}")
@@ -109,6 +115,19 @@ def _sample(args) -> None:
     print(f"wrote {args.n} samples {samples.dtype} {list(samples.shape)} to {out}")
 
 
+def _evaluate(args) -> None:
+    run = Path(args.run)
+    if not (run / "generator.keras").exists():
+        raise GanLibError(f"{run} has no generator.keras: train it first")
+    from gan_lib.evaluate import evaluate_run
+
+    result = evaluate_run(run, args.n, data_root=args.data)
+    for key, value in result.items():
+        shown = f"{value:.4g}" if isinstance(value, float) else value
+        print(f"{key:>18}: {shown}")
+    print(f"wrote {run / 'metrics.json'}")
+
+
 def _list(args) -> None:
     width = max(map(len, CONFIGS))
     for name, config in sorted(CONFIGS.items()):
@@ -119,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter down
     try:
         args = build_parser().parse_args(argv)
-        {"train": _train, "sample": _sample, "list": _list}[args.command](args)
+        {"train": _train, "sample": _sample, "evaluate": _evaluate,
+         "list": _list}[args.command](args)
     except GanLibError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE

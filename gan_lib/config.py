@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from gan_lib.errors import GanLibError
 
 
+# Names of gan_lib.losses.LOSSES, known here so arguments are checked before TensorFlow loads.
+LOSS_NAMES = ("minimax", "non_saturating", "lsgan", "hinge", "wgan_gp", "relativistic")
+
+
 @dataclass(frozen=True)
 class GANConfig:
     """Everything a run needs to be rebuilt: data, models, optimisation and bookkeeping."""
@@ -35,6 +39,7 @@ class GANConfig:
     latent_dim: int = 2  # size of the noise vector z
     g_hidden: tuple[int, ...] = (16, 32)  # MLP generator widths (Russian seed: 16, 32)
     dropout: float = 0.3  # discriminator dropout (Russian seed: 0.3)
+    model_width: int = 0  # base number of filters of conv builders; 0 = the builder's default
 
     # --- optimisation ---
     loss: str = "non_saturating"  # key into gan_lib.losses.LOSSES
@@ -43,6 +48,8 @@ class GANConfig:
     d_learning_rate: float = 1e-3
     beta_1: float = 0.5  # Radford et al. (2015): 0.9 oscillates, 0.5 is stable
     beta_2: float = 0.999
+    optimizer: str = "adam"  # "adam" or "rmsprop" (the Russian seed's faces GAN)
+    clipvalue: float | None = None  # clip each gradient value (Russian seed: 1.0 with RMSprop)
     g_steps: int = 1  # generator updates per step (carpedm20's DCGAN-tensorflow: 2)
     steps: int = 3000  # generator updates in a full run
     max_seconds: float | None = None  # wall-clock budget; None = no limit
@@ -55,6 +62,8 @@ class GANConfig:
     checkpoint_every: int = 1000  # steps between checkpoints ...
     checkpoint_minutes: float = 5.0  # ... or minutes, whichever comes first
     keep_checkpoints: int = 3  # older checkpoints are deleted
+    eval_every: int = 0  # steps between quality metrics (image configs); 0 = only at the end
+    eval_samples: int = 1000  # generated samples per quality measurement
     gif_fps: float = 8.0
 
     # --- quick mode (GAN_LIB_QUICK=1): what quick() changes ---
@@ -95,6 +104,8 @@ class GANConfig:
                 raise GanLibError(f"{key} must be positive, got {getattr(self, key)}")
         if self.max_seconds is not None and not self.max_seconds > 0:
             raise GanLibError(f"max_seconds must be positive, got {self.max_seconds}")
+        if self.loss not in LOSS_NAMES:
+            raise GanLibError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSS_NAMES)}")
         if not 0.0 <= self.dropout < 1.0:
             raise GanLibError(f"dropout must be in [0, 1), got {self.dropout}")
         return self

@@ -25,6 +25,7 @@ from gan_lib.config import GANConfig
 from gan_lib.data import TrainingData, load_dataset, outputs_root
 from gan_lib.errors import GanLibError
 from gan_lib.gif import FrameStore, write_gif
+from gan_lib.evaluate import generate, measure_images, metric_columns
 from gan_lib.metrics import toy_metrics
 from gan_lib.runs import History, check_resumable, has_checkpoint, read_config, read_history, write_config
 from gan_lib.train import GAN, STEP_METRICS, build_gan
@@ -70,8 +71,11 @@ def prepare_out_dir(out_dir: str | os.PathLike, resume: bool | str) -> tuple[Pat
     return out, bool(resume)
 
 
-def _evaluate(config: GANConfig, fake: np.ndarray) -> dict[str, float]:
-    return toy_metrics(fake, config.toy_distribution) if config.is_2d else {}
+def _measure(config: GANConfig, gan: GAN, data: TrainingData) -> dict[str, float]:
+    """Image quality numbers on ``eval_samples`` fresh samples (classifier datasets only)."""
+    fake = generate(gan, config, config.eval_samples, seed=config.seed)
+    metrics = measure_images(fake, config, data.images)
+    return {k: metrics[k] for k in metric_columns(config) if k in metrics}
 
 
 def fixed_labels(config: GANConfig) -> tf.Tensor | None:
@@ -169,8 +173,7 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
 
     frames = FrameStore(out / "frames")
     frames.prune_after(start)
-    eval_columns = tuple(_evaluate(config, data.preview[:8]))
-    history = History(out / "history.csv", STEP_METRICS + eval_columns)
+    history = History(out / "history.csv", STEP_METRICS + metric_columns(config))
     history.truncate_after(start)
     seconds_before = history.last_seconds()
     if start == 0:
@@ -202,7 +205,9 @@ def _run_steps(config, gan, fixed_noise, data, out, manager, frames, history, st
             step += 1
             bar.update(1)
             sampled = step % config.sample_every == 0 or step == config.steps
-            if step % config.log_every == 0 or sampled:
+            measured = bool(config.eval_every) and (step % config.eval_every == 0
+                                                    or step == config.steps)
+            if step % config.log_every == 0 or sampled or measured:
                 row = _mean_rows(pending)
                 pending = []
                 bad = [k for k in ("d_loss", "g_loss") if not math.isfinite(row[k])]
@@ -212,7 +217,10 @@ def _run_steps(config, gan, fixed_noise, data, out, manager, frames, history, st
                 if sampled:
                     fake, frame = render_frame(config, gan, fixed_noise, data, step)
                     frames.save(step, frame)
-                    row.update(_evaluate(config, fake))
+                    if config.is_2d:  # cheap: the fixed noise's points are at hand
+                        row.update(toy_metrics(fake, config.toy_distribution))
+                if measured and not config.is_2d:
+                    row.update(_measure(config, gan, data))
                 history.append({"step": step, "seconds": seconds_before + time.monotonic() - t0,
                                 **row})
                 bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",

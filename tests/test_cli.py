@@ -16,8 +16,10 @@ def run_cli(*args, env_extra=None):
 
 def test_list_names_every_config(capsys):
     assert main(["list"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("toy2d") and "ring" in out
+    lines = capsys.readouterr().out.splitlines()
+    from gan_lib.config import CONFIGS
+    assert [line.split()[0] for line in lines] == sorted(CONFIGS)
+    assert any(line.startswith("toy2d") and "ring" in line for line in lines)
 
 
 @pytest.mark.parametrize("argv,message", [

@@ -1,7 +1,6 @@
 """Generator and discriminator builders, registered by architecture name.
 
 ``build_models(config)`` returns ``(generator, discriminator)`` for any registered config.
-Later lessons register their architectures in ``BUILDERS``.
 """
 
 from __future__ import annotations
@@ -12,20 +11,54 @@ import keras
 
 from gan_lib.config import GANConfig
 from gan_lib.errors import GanLibError
-from gan_lib.models.mlp import build_mlp2d_discriminator, build_mlp2d_generator
+from gan_lib.models import conditional, dcgan, seeds64
+from gan_lib.models.mlp import (
+    build_mlp2d_discriminator,
+    build_mlp2d_generator,
+    build_mlp_image_discriminator,
+    build_mlp_image_generator,
+)
+
+Pair = tuple[keras.Model, keras.Model]
 
 
-def _mlp2d(config: GANConfig) -> tuple[keras.Model, keras.Model]:
-    return (build_mlp2d_generator(config.latent_dim, config.g_hidden),
-            build_mlp2d_discriminator(dropout=config.dropout))
+def _image_shape(c: GANConfig) -> tuple[int, int, int]:
+    return (c.image_size, c.image_size, c.channels)
 
 
-BUILDERS: dict[str, Callable[[GANConfig], tuple[keras.Model, keras.Model]]] = {
-    "mlp2d": _mlp2d,
+def _width(c: GANConfig, default: int) -> int:
+    return c.model_width or default
+
+
+BUILDERS: dict[str, Callable[[GANConfig], Pair]] = {
+    "mlp2d": lambda c: (build_mlp2d_generator(c.latent_dim, c.g_hidden),
+                        build_mlp2d_discriminator(dropout=c.dropout)),
+    "mlp_image": lambda c: (build_mlp_image_generator(c.latent_dim, _image_shape(c)),
+                            build_mlp_image_discriminator(_image_shape(c), dropout=c.dropout)),
+    "dcgan28": lambda c: (
+        dcgan.build_dcgan28_generator(c.latent_dim, width=_width(c, 64), channels=c.channels),
+        dcgan.build_dcgan28_discriminator(width=_width(c, 64), channels=c.channels,
+                                          dropout=c.dropout)),
+    "tutorial28": lambda c: (dcgan.build_tutorial_generator(c.latent_dim),
+                             dcgan.build_tutorial_discriminator()),
+    "cgan28": lambda c: (
+        conditional.build_cgan28_generator(c.latent_dim, c.num_classes, width=_width(c, 64),
+                                           channels=c.channels),
+        conditional.build_cgan28_discriminator(c.num_classes, width=_width(c, 64),
+                                               channels=c.channels)),
+    "cats64": lambda c: (seeds64.build_cats64_generator(c.latent_dim),
+                         seeds64.build_cats64_discriminator()),
+    "dcgan64": lambda c: (seeds64.build_dcgan64_generator(c.latent_dim),
+                          seeds64.build_dcgan64_discriminator()),
+    "faces_upsample": lambda c: (seeds64.build_faces_upsample_generator(c.latent_dim),
+                                 seeds64.build_faces_mlp_discriminator(c.image_size)),
+    "russian_faces": lambda c: (
+        seeds64.build_russian_faces_generator(c.latent_dim, c.image_size, width=_width(c, 256)),
+        seeds64.build_russian_faces_discriminator(c.image_size, width=_width(c, 256))),
 }
 
 
-def build_models(config: GANConfig) -> tuple[keras.Model, keras.Model]:
+def build_models(config: GANConfig) -> Pair:
     """``(generator, discriminator)`` for ``config.architecture``, freshly initialised."""
     if config.architecture not in BUILDERS:
         raise GanLibError(f"unknown architecture {config.architecture!r}; "
@@ -33,4 +66,5 @@ def build_models(config: GANConfig) -> tuple[keras.Model, keras.Model]:
     return BUILDERS[config.architecture](config)
 
 
-__all__ = ["BUILDERS", "build_models", "build_mlp2d_generator", "build_mlp2d_discriminator"]
+__all__ = ["BUILDERS", "build_models", "build_mlp2d_generator", "build_mlp2d_discriminator",
+           "build_mlp_image_generator", "build_mlp_image_discriminator"]

@@ -1,0 +1,240 @@
+"""The seeds' cat and face models, layer for layer (64x64 RGB unless said otherwise).
+
+Each builder reproduces one seed's network; the parameter counts are tested against the seeds'
+model summaries. Discriminators return logits: the seeds' final sigmoid lives inside the loss.
+Images are float32 in [-1, 1] (tanh outputs).
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+from gan_lib.errors import GanLibError
+from gan_lib.models.dcgan import normal_init
+
+
+def _truncated_init() -> keras.initializers.Initializer:
+    # The English seed's WEIGHT_INITIALISER ("a narrower std than default helped").
+    return keras.initializers.TruncatedNormal(mean=0.0, stddev=0.02)
+
+
+def build_cats64_generator(latent_dim: int = 128) -> keras.Sequential:
+    """The English seed's "Cat Generator" (seed 002): 6,258,659 parameters.
+
+    Dense(2048) -> 4x4x128 -> five 5x5 transposed convolutions without bias (512 at stride 1,
+    then 256, 128, 64, 32 at stride 2), each with BatchNorm + ReLU -> Dense(3, tanh) per pixel.
+    The seed's table prints 284,800 for the 64-filter layer and totals of 6,250,659; both are
+    misprints (5*5*128*64 = 204,800; the layers sum to 6,258,659).
+
+    Returns:
+        A model mapping float32 ``[B, latent_dim]`` to float32 ``[B, 64, 64, 3]`` in [-1, 1].
+    """
+    model = keras.Sequential([keras.Input((latent_dim,))], name="cat_generator")
+    model.add(layers.Dense(2048, kernel_initializer=_truncated_init()))
+    model.add(layers.Reshape((4, 4, 128)))
+    size = 4
+    for i, filters in enumerate((512, 256, 128, 64, 32)):
+        stride = 1 if i == 0 else 2
+        size *= stride
+        model.add(layers.Conv2DTranspose(filters, 5, strides=stride, padding="same",
+                                         use_bias=False, kernel_initializer=_truncated_init()))
+        model.add(layers.BatchNormalization())
+        model.add(layers.ReLU())
+        assert model.output_shape == (None, size, size, filters)
+    # A Dense on a 4D tensor acts on the last axis: a 1x1 convolution to RGB.
+    model.add(layers.Dense(3, activation="tanh", kernel_initializer=_truncated_init()))
+    assert model.output_shape == (None, 64, 64, 3)
+    return model
+
+
+def build_cats64_discriminator() -> keras.Sequential:
+    """The English seed's "Cat Discriminator" (seed 002): 729,857 parameters.
+
+    Four 4x4 stride-2 convolutions without bias (64, 64, 128, 256), BatchNorm on all but the
+    first, LeakyReLU(0.2) -> Flatten -> Dense(1) logit.
+
+    Returns:
+        A model mapping float32 ``[B, 64, 64, 3]`` to logits ``[B, 1]``.
+    """
+    model = keras.Sequential([keras.Input((64, 64, 3))], name="cat_discriminator")
+    size = 64
+    for i, filters in enumerate((64, 64, 128, 256)):
+        size //= 2
+        model.add(layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False,
+                                kernel_initializer=_truncated_init()))
+        if i > 0:
+            model.add(layers.BatchNormalization())
+        model.add(layers.LeakyReLU(negative_slope=0.2))
+        assert model.output_shape == (None, size, size, filters)
+    model.add(layers.Flatten())
+    model.add(layers.Dense(1, kernel_initializer=_truncated_init()))
+    assert model.output_shape == (None, 1)
+    return model
+
+
+def build_dcgan64_generator(latent_dim: int = 100) -> keras.Sequential:
+    """The German seed's PyTorch DCGAN generator (seed 000) in Keras: 3,576,704 trainable weights.
+
+    z as a 1x1 image -> ConvT 4x4 'valid' to 4x4x512 -> ConvT 4x4 stride 2 to 8x8x256, 16x16x128,
+    32x32x64, 64x64x3 + tanh; BatchNorm + ReLU between, no bias. PyTorch's ``padding=1`` with
+    kernel 4, stride 2 doubles the size exactly as Keras ``padding="same"`` does.
+    (The seed scaled images to [0, 1] against its tanh output; we use [-1, 1].)
+
+    Returns:
+        A model mapping float32 ``[B, latent_dim]`` to float32 ``[B, 64, 64, 3]`` in [-1, 1].
+    """
+    model = keras.Sequential([keras.Input((latent_dim,)), layers.Reshape((1, 1, latent_dim))],
+                             name="generator")
+    model.add(layers.Conv2DTranspose(512, 4, strides=1, padding="valid", use_bias=False,
+                                     kernel_initializer=normal_init()))
+    model.add(layers.BatchNormalization())
+    model.add(layers.ReLU())
+    assert model.output_shape == (None, 4, 4, 512)
+    for filters, size in ((256, 8), (128, 16), (64, 32)):
+        model.add(layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
+                                         kernel_initializer=normal_init()))
+        model.add(layers.BatchNormalization())
+        model.add(layers.ReLU())
+        assert model.output_shape == (None, size, size, filters)
+    model.add(layers.Conv2DTranspose(3, 4, strides=2, padding="same", use_bias=False,
+                                     activation="tanh", kernel_initializer=normal_init()))
+    assert model.output_shape == (None, 64, 64, 3)
+    return model
+
+
+def build_dcgan64_discriminator() -> keras.Sequential:
+    """The German seed's PyTorch DCGAN discriminator (seed 000): 2,766,336 trainable weights.
+
+    4x4 stride-2 convolutions 64 (no BN), 128, 256, 512 (BN), LeakyReLU(0.2) -> 4x4 'valid'
+    convolution to one logit. As in the seed, the 256 and 512 convolutions keep their bias
+    (PyTorch's default; redundant before BatchNorm, but it is what the seed trained).
+
+    Returns:
+        A model mapping float32 ``[B, 64, 64, 3]`` to logits ``[B, 1]``.
+    """
+    model = keras.Sequential([keras.Input((64, 64, 3))], name="discriminator")
+    for filters, size, bias in ((64, 32, False), (128, 16, False), (256, 8, True), (512, 4, True)):
+        model.add(layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=bias,
+                                kernel_initializer=normal_init()))
+        if filters > 64:
+            model.add(layers.BatchNormalization())
+        model.add(layers.LeakyReLU(negative_slope=0.2))
+        assert model.output_shape == (None, size, size, filters)
+    model.add(layers.Conv2D(1, 4, padding="valid", use_bias=False,
+                            kernel_initializer=normal_init()))
+    model.add(layers.Flatten())  # [B, 1, 1, 1] -> [B, 1]
+    assert model.output_shape == (None, 1)
+    return model
+
+
+def build_faces_upsample_generator(latent_dim: int = 4096) -> keras.Sequential:
+    """The Serbian seed's face generator (seed 003): 16,859,139 parameters at latent_dim 4096.
+
+    Dense(4096), LeakyReLU, BN -> 16x16x16 -> UpSampling2D, Conv 128 5x5, LeakyReLU, BN ->
+    UpSampling2D, Conv 3 5x5 tanh. The seed's Dense has 16,781,312 weights = 4097 * 4096, so its
+    noise had 4096 entries. The LeakyReLU slope (0.2) is the Keras-GAN code the seed cites.
+
+    Returns:
+        A model mapping float32 ``[B, latent_dim]`` to float32 ``[B, 64, 64, 3]`` in [-1, 1].
+    """
+    model = keras.Sequential([keras.Input((latent_dim,))], name="generator")
+    model.add(layers.Dense(4096))
+    model.add(layers.LeakyReLU(negative_slope=0.2))
+    model.add(layers.BatchNormalization())
+    model.add(layers.Reshape((16, 16, 16)))
+    model.add(layers.UpSampling2D())
+    model.add(layers.Conv2D(128, 5, padding="same"))
+    model.add(layers.LeakyReLU(negative_slope=0.2))
+    model.add(layers.BatchNormalization())
+    assert model.output_shape == (None, 32, 32, 128)
+    model.add(layers.UpSampling2D())
+    model.add(layers.Conv2D(3, 5, padding="same", activation="tanh"))
+    assert model.output_shape == (None, 64, 64, 3)
+    return model
+
+
+def build_faces_mlp_discriminator(image_size: int = 64) -> keras.Sequential:
+    """The Serbian seed's face discriminator (seed 003): Flatten-512-256-1, 6,423,553 parameters.
+
+    Returns:
+        A model mapping float32 ``[B, image_size, image_size, 3]`` to logits ``[B, 1]``.
+    """
+    model = keras.Sequential([keras.Input((image_size, image_size, 3)), layers.Flatten()],
+                             name="discriminator")
+    for width in (512, 256):
+        model.add(layers.Dense(width))
+        model.add(layers.LeakyReLU(negative_slope=0.2))
+    model.add(layers.Dense(1))
+    return model
+
+
+def _check_size(output_size: int) -> int:
+    """Number of stride-2 upsamplings from 16x16 to ``output_size``."""
+    if output_size not in (32, 64, 128):
+        raise GanLibError(f"output_size must be 32, 64 or 128 (16 times a power of two), "
+                          f"got {output_size}")
+    return int(math.log2(output_size // 16))
+
+
+def build_russian_faces_generator(latent_dim: int = 32, output_size: int = 128,
+                                  width: int = 256) -> keras.Model:
+    """The Russian seed's face generator (seed 004), after Chollet's "Deep Learning with Python".
+
+    Dense 128*16*16, LeakyReLU -> 16x16x128 -> Conv 256 5x5 -> stride-2 ConvT 256 4x4, one per
+    doubling (three to 128x128 as in the seed, two for 64x64) -> two Conv 512 5x5 -> Conv 3 7x7
+    tanh. LeakyReLU keeps the seed's Keras default slope 0.3. The seed trains D with
+    RMSprop(learning_rate=1e-4, clipvalue=1.0): an optimiser choice for the run's config.
+
+    Args:
+        latent_dim: size of the noise vector z (seed: 32).
+        output_size: 128 (seed), 64 or 32; each halving drops one transposed convolution.
+        width: filters of the 256-filter layers; the two full-size convolutions have ``2 * width``.
+            The seed's 256 costs ~40 GFLOP per 64x64 image; lower it to train on a CPU.
+    Returns:
+        A model mapping float32 ``[B, latent_dim]`` to ``[B, output_size, output_size, 3]`` in
+        [-1, 1].
+    """
+    doublings = _check_size(output_size)
+    z = keras.Input((latent_dim,))
+    x = layers.Dense(128 * 16 * 16)(z)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)
+    x = layers.Reshape((16, 16, 128))(x)
+    x = layers.Conv2D(width, 5, padding="same")(x)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)
+    for _ in range(doublings):
+        x = layers.Conv2DTranspose(width, 4, strides=2, padding="same")(x)
+        x = layers.LeakyReLU(negative_slope=0.3)(x)
+    for _ in range(2):
+        x = layers.Conv2D(2 * width, 5, padding="same")(x)
+        x = layers.LeakyReLU(negative_slope=0.3)(x)
+    x = layers.Conv2D(3, 7, padding="same", activation="tanh")(x)
+    model = keras.Model(z, x, name="generator")
+    assert model.output_shape == (None, output_size, output_size, 3)
+    return model
+
+
+def build_russian_faces_discriminator(image_size: int = 128, width: int = 256) -> keras.Model:
+    """The Russian seed's face discriminator (seed 004): two convolutions and a Dense logit.
+
+    Conv 256 3x3 -> Conv 256 4x4 stride 2 (both 'valid', LeakyReLU 0.3) -> Flatten ->
+    Dropout 0.4 -> Dense(1).
+
+    Returns:
+        A model mapping float32 ``[B, image_size, image_size, 3]`` to logits ``[B, 1]``.
+    """
+    _check_size(image_size)
+    images = keras.Input((image_size, image_size, 3))
+    x = layers.Conv2D(width, 3)(images)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)
+    x = layers.Conv2D(width, 4, strides=2)(x)
+    x = layers.LeakyReLU(negative_slope=0.3)(x)
+    side = (image_size - 2 - 4) // 2 + 1  # 'valid' 3x3, then 'valid' 4x4 at stride 2
+    assert tuple(x.shape) == (None, side, side, width)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.4)(x)
+    logits = layers.Dense(1)(x)
+    model = keras.Model(images, logits, name="discriminator")
+    return model

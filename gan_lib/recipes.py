@@ -1,0 +1,104 @@
+"""The course's named recipes beyond the 2D toy: MNIST and Fashion-MNIST (lessons 02-04, 07),
+64x64 cats and faces (lessons 05-06). Each says where its numbers come from.
+
+Full settings are what a Colab GPU (T4) runs in the time the README's lesson table gives;
+``quick_overrides`` shrink each to seconds on a CPU for CI.
+"""
+
+from __future__ import annotations
+
+from gan_lib.config import GANConfig, register
+
+# A CPU-sized quick mode for every image recipe: a small subset, a few steps.
+_QUICK_28 = {"steps": 30, "num_train": 512, "batch_size": 32, "sample_every": 15, "log_every": 5,
+             "checkpoint_every": 30, "num_fixed": 64, "eval_every": 0, "eval_samples": 200}
+_QUICK_64 = {"steps": 6, "num_train": 64, "batch_size": 8, "sample_every": 3, "log_every": 3,
+             "checkpoint_every": 6, "num_fixed": 16}
+
+for dataset, prefix, label in (("mnist", "mnist", "MNIST"),
+                               ("fashion_mnist", "fashion", "Fashion-MNIST")):
+    register(GANConfig(
+        name=f"{prefix}_mlp",
+        description=f"{label}: the Russian seed's MLP GAN (G 100-256-512-1024-784, D with dropout)",
+        dataset=dataset, image_size=28, channels=1, architecture="mlp_image", latent_dim=100,
+        dropout=0.3, batch_size=32,
+        g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9,  # the seed: Adam(lr=1e-4)
+        steps=30_000,  # 16 epochs of 60,000 at batch 32: ~6 min on a T4
+        log_every=50, sample_every=1000, num_fixed=64, checkpoint_every=5000, eval_every=5000,
+        quick_overrides=_QUICK_28,
+    ))
+    register(GANConfig(
+        name=f"{prefix}_dcgan",
+        description=f"{label}: a small DCGAN at 28x28 (Radford et al.: Adam 2e-4, beta_1 0.5)",
+        dataset=dataset, image_size=28, channels=1, architecture="dcgan28", latent_dim=100,
+        model_width=32, dropout=0.3, batch_size=64,
+        g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5,
+        steps=20_000,  # ~21 epochs of 60,000: ~5 min on a T4
+        log_every=50, sample_every=500, num_fixed=64, checkpoint_every=5000, eval_every=2000,
+        quick_overrides=_QUICK_28,
+    ))
+    register(GANConfig(
+        name=f"{prefix}_cgan",
+        description=f"{label}: class-conditional DCGAN (label embeddings in G and D)",
+        dataset=dataset, image_size=28, channels=1, architecture="cgan28", latent_dim=100,
+        num_classes=10, model_width=32, dropout=0.3, batch_size=64,
+        g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5,
+        steps=20_000, log_every=50, sample_every=500, num_fixed=100, checkpoint_every=5000,
+        eval_every=2000, quick_overrides={**_QUICK_28, "num_fixed": 100},
+    ))
+
+register(GANConfig(
+    name="mnist_tutorial",
+    description="MNIST: the TensorFlow DCGAN tutorial's recipe (Adam 1e-4, batch 256), a baseline",
+    dataset="mnist", image_size=28, channels=1, architecture="tutorial28", latent_dim=100,
+    batch_size=256, g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9,
+    steps=11_700,  # the tutorial's 50 epochs of 60,000 at batch 256
+    log_every=50, sample_every=500, num_fixed=64, checkpoint_every=5000, eval_every=2000,
+    quick_overrides=_QUICK_28,
+))
+
+register(GANConfig(
+    name="cats64",
+    description="64x64 cat faces: the English seed's Keras DCGAN (latent 128, batch 128, flips)",
+    dataset="cat_faces", image_size=64, channels=3, architecture="cats64", latent_dim=128,
+    random_flip=True, batch_size=128, g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5,
+    steps=23_300,  # 100 epochs of 29,843: the seed's ~1 min/epoch on Colab, ~1 h 40 min
+    log_every=50, sample_every=233, num_fixed=100, checkpoint_every=2000,
+    checkpoint_minutes=10.0, quick_overrides=_QUICK_64,
+))
+register(GANConfig(
+    name="dcgan64",
+    description="64x64 aligned cat faces (CAT landmarks): the German seed's PyTorch DCGAN in Keras",
+    dataset="cat_landmarks", image_size=64, channels=3, architecture="dcgan64", latent_dim=100,
+    random_flip=True, batch_size=100, g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5,
+    steps=5_000,  # the seed: 5,000 batches of 100 images (2 h on a GTX 1070 Ti)
+    log_every=50, sample_every=100, num_fixed=64, checkpoint_every=1000,
+    checkpoint_minutes=10.0, quick_overrides=_QUICK_64,
+))
+register(GANConfig(
+    name="faces64",
+    description="64x64 CelebA faces: DCGAN as in the PyTorch DCGAN tutorial (research use only)",
+    dataset="faces", image_size=64, channels=3, architecture="dcgan64", latent_dim=100,
+    random_flip=True, batch_size=128, g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5,
+    steps=7_900,  # 5 epochs of 202,599 at batch 128, as the tutorial: ~25 min on a T4
+    log_every=50, sample_every=200, num_fixed=64, checkpoint_every=1000,
+    checkpoint_minutes=10.0, quick_overrides=_QUICK_64,
+))
+register(GANConfig(
+    name="faces64_upsample",
+    description="64x64 faces: the Serbian seed's upsample+conv generator vs an MLP discriminator",
+    dataset="faces", image_size=64, channels=3, architecture="faces_upsample", latent_dim=4096,
+    dropout=0.0, batch_size=256, g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5,
+    steps=4_700,  # the seed's 6 epochs of 200,000 at batch 256
+    log_every=50, sample_every=200, num_fixed=64, checkpoint_every=1000,
+    checkpoint_minutes=10.0, quick_overrides=_QUICK_64,
+))
+register(GANConfig(
+    name="faces64_rmsprop",
+    description="64x64 faces: the Russian seed's GAN (RMSprop 1e-4, clipvalue 1, latent 32)",
+    dataset="faces", image_size=64, channels=3, architecture="russian_faces", latent_dim=32,
+    model_width=128, batch_size=32, optimizer="rmsprop", clipvalue=1.0,
+    g_learning_rate=1e-4, d_learning_rate=1e-4,
+    steps=5_000, log_every=50, sample_every=200, num_fixed=64, checkpoint_every=1000,
+    checkpoint_minutes=10.0, quick_overrides=_QUICK_64,
+))
