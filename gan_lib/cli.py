@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
     t.add_argument("--quick", action="store_true", help="the few-steps variant (as GAN_LIB_QUICK=1)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs")
 
     s = sub.add_parser("sample", help="write generated samples of a trained run to .npz")
     s.add_argument("run", help="a run folder (holds generator.keras)")
@@ -84,6 +85,7 @@ def _train(args) -> None:
     changes = {k: v for k, v in {
         "steps": args.steps, "max_seconds": args.max_seconds, "batch_size": args.batch_size,
         "seed": args.seed, "toy_distribution": args.distribution, "loss": args.loss,
+        "tensorboard": args.tensorboard or None,
     }.items() if v is not None}
     if args.distribution and not config.is_2d:
         raise GanLibError(f"--distribution is for toy2d, not {config.name}")

@@ -55,6 +55,16 @@ class GANConfig:
     max_seconds: float | None = None  # wall-clock budget; None = no limit
     seed: int = 0
 
+    # --- stabilisation tricks (gan_lib.train; the defaults switch every one off) ---
+    d_steps: int = 1  # discriminator updates per step, on the same real batch (WGAN-GP: 5)
+    gp_weight: float | None = None  # gradient penalty weight; None = the loss's (wgan_gp: 10)
+    label_smoothing: float = 0.0  # one-sided: D's real target is 1 - s (Salimans et al.: 0.1)
+    label_flip: float = 0.0  # chance that D sees a real/fake pair with targets swapped
+    instance_noise: float = 0.0  # std of Gaussian noise on D's inputs, annealed to 0 by `steps`
+    spectral_norm: bool = False  # spectral normalisation on D's Dense/Conv2D (Miyato et al.)
+    ema_decay: float | None = None  # average of G's weights for samples (e.g. 0.999); None = off
+    diffaugment: str = ""  # DiffAugment on D's inputs, e.g. "color,translation,cutout"
+
     # --- bookkeeping ---
     log_every: int = 10  # one history row per this many steps (values averaged over them)
     sample_every: int = 100  # one GIF frame of the fixed noise per this many steps
@@ -65,6 +75,7 @@ class GANConfig:
     eval_every: int = 0  # steps between quality metrics (image configs); 0 = only at the end
     eval_samples: int = 1000  # generated samples per quality measurement
     gif_fps: float = 8.0
+    tensorboard: bool = False  # also write TensorBoard scalars and sample images to DIR/tensorboard
 
     # --- quick mode (GAN_LIB_QUICK=1): what quick() changes ---
     quick_overrides: dict = field(default_factory=dict, compare=False, repr=False)
@@ -108,6 +119,25 @@ class GANConfig:
             raise GanLibError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSS_NAMES)}")
         if not 0.0 <= self.dropout < 1.0:
             raise GanLibError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.d_steps <= 0:
+            raise GanLibError(f"d_steps must be positive, got {self.d_steps}")
+        if self.gp_weight is not None and not self.gp_weight >= 0:
+            raise GanLibError(f"gp_weight must be >= 0 (or None), got {self.gp_weight}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise GanLibError(f"label_smoothing must be in [0, 1), e.g. 0.1; got "
+                              f"{self.label_smoothing}")
+        if not 0.0 <= self.label_flip < 0.5:
+            raise GanLibError(f"label_flip must be in [0, 0.5), e.g. 0.05; got {self.label_flip}")
+        if not self.instance_noise >= 0:
+            raise GanLibError(f"instance_noise must be >= 0, got {self.instance_noise}")
+        if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
+            raise GanLibError(f"ema_decay must be in (0, 1), e.g. 0.999, or None; got "
+                              f"{self.ema_decay}")
+        augment = [p.strip() for p in self.diffaugment.split(",") if p.strip()]
+        if any(p not in ("color", "translation", "cutout") for p in augment) or (
+                augment and self.is_2d):
+            raise GanLibError(f"diffaugment={self.diffaugment!r}: use a comma-separated subset "
+                              "of color,translation,cutout, and only for images, not toy2d")
         return self
 
 

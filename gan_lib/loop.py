@@ -179,78 +179,147 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
     if start == 0:
         frames.save(0, render_frame(config, gan, fixed_noise, data, 0)[1])
 
-    stopped = _run_steps(config, gan, fixed_noise, data, out, manager, frames, history, start,
-                         seconds_before, progress)
+    session = _Session(config, gan, fixed_noise, data, out, manager, frames, history)
+    stopped = session.run(start, seconds_before, progress)
     manager.save(checkpoint_number=int(gan.step.numpy()))
     write_outputs(config, gan, fixed_noise, data, out)
     return RunResult(gan, out, read_history(out / "history.csv"), fixed_noise, stopped)
 
 
-def _run_steps(config, gan, fixed_noise, data, out, manager, frames, history, start,
-               seconds_before, progress) -> str:
-    batches = iter(data.dataset.repeat())
-    t0 = time.monotonic()
-    last_ckpt_time = t0
-    pending: list[dict] = []
-    stopped = "steps"
-    bar = tqdm(total=config.steps, initial=start, disable=not progress, unit="step",
-               dynamic_ncols=True, desc=config.name)
-    step = start
-    try:
-        while step < config.steps:
-            if config.max_seconds is not None and time.monotonic() - t0 >= config.max_seconds:
-                stopped = "time"
-                break
-            pending.append(gan.train_step(next(batches)))
-            step += 1
-            bar.update(1)
-            sampled = step % config.sample_every == 0 or step == config.steps
-            measured = bool(config.eval_every) and (step % config.eval_every == 0
-                                                    or step == config.steps)
-            if step % config.log_every == 0 or sampled or measured:
-                row = _mean_rows(pending)
-                pending = []
-                bad = [k for k in ("d_loss", "g_loss") if not math.isfinite(row[k])]
-                if bad:
-                    _diverged(config, gan, fixed_noise, data, out, manager, history, step, row, bad,
-                              seconds_before + time.monotonic() - t0)
-                if sampled:
-                    fake, frame = render_frame(config, gan, fixed_noise, data, step)
-                    frames.save(step, frame)
-                    if config.is_2d:  # cheap: the fixed noise's points are at hand
-                        row.update(toy_metrics(fake, config.toy_distribution))
-                if measured and not config.is_2d:
-                    row.update(_measure(config, gan, data))
-                history.append({"step": step, "seconds": seconds_before + time.monotonic() - t0,
-                                **row})
-                bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",
-                                D_x=f"{row['d_real']:.2f}", D_Gz=f"{row['d_fake']:.2f}",
-                                refresh=False)
-            now = time.monotonic()
-            if (step % config.checkpoint_every == 0
-                    or now - last_ckpt_time >= 60 * config.checkpoint_minutes):
-                manager.save(checkpoint_number=step)
-                last_ckpt_time = now
-    except KeyboardInterrupt:
-        stopped = "interrupted"
-        print(f"\nInterrupted at step {int(gan.step.numpy())}: saving a checkpoint and outputs; "
-              "train again with resume to continue.")
-    finally:
-        bar.close()
-    return stopped
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+@dataclasses.dataclass
+class _Session:
+    """One call of ``train``: runs steps and keeps the run folder up to date as it goes."""
+
+    config: GANConfig
+    gan: GAN
+    fixed_noise: tf.Variable
+    data: TrainingData
+    out: Path
+    manager: tf.train.CheckpointManager
+    frames: FrameStore
+    history: History
+
+    def __post_init__(self):
+        self.summaries = None
+        if self.config.tensorboard:
+            try:
+                import tensorboard  # noqa: F401  (tf.summary needs it; Colab has it)
+            except ImportError:
+                raise GanLibError("tensorboard=True needs the tensorboard package: "
+                                  "pip install tensorboard") from None
+            self.summaries = tf.summary.create_file_writer(str(self.out / "tensorboard"))
+
+    def run(self, start: int, seconds_before: float, progress: bool) -> str:
+        """Train from step ``start`` to ``config.steps``; returns why it stopped."""
+        config = self.config
+        batches = iter(self.data.dataset.repeat())
+        self.t0 = time.monotonic()
+        self.seconds_before = seconds_before
+        last_checkpoint = self.t0
+        pending: list[dict] = []
+        bar = tqdm(total=config.steps, initial=start, disable=not progress, unit="step",
+                   dynamic_ncols=True, desc=config.name)
+        probe = (start + 2, min(config.steps, start + 22))  # after tracing: time 20 steps
+        step, stopped = start, "steps"
+        try:
+            while step < config.steps:
+                if config.max_seconds is not None and self.elapsed() >= config.max_seconds:
+                    stopped = "time"
+                    break
+                pending.append(self.gan.train_step(next(batches)))
+                step += 1
+                bar.update(1)
+                if step == probe[0]:
+                    probe_start = time.monotonic()
+                elif step == probe[1] and probe[1] > probe[0]:
+                    self.announce_estimate((time.monotonic() - probe_start) / (probe[1] - probe[0]),
+                                           config.steps - step, bar)
+                row = self.maybe_log(step, pending)
+                if row is not None:
+                    pending = []
+                    bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",
+                                    D_x=f"{row['d_real']:.2f}", D_Gz=f"{row['d_fake']:.2f}",
+                                    refresh=False)
+                now = time.monotonic()
+                if (step % config.checkpoint_every == 0
+                        or now - last_checkpoint >= 60 * config.checkpoint_minutes):
+                    self.manager.save(checkpoint_number=step)
+                    last_checkpoint = now
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+            print(f"\nInterrupted at step {int(self.gan.step.numpy())}: saving a checkpoint and "
+                  "outputs; train again with resume to continue.")
+        finally:
+            bar.close()
+        return stopped
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    def announce_estimate(self, seconds_per_step: float, remaining: int, bar) -> None:
+        """Measured speed and what it means for an epoch and for the rest of the run."""
+        per_epoch = max(1, self.data.num_examples // self.config.batch_size)
+        bar.write(f"{self.config.name}: {1000 * seconds_per_step:.1f} ms/step on this runtime; "
+                  f"one epoch ({per_epoch} steps) ~ {_duration(per_epoch * seconds_per_step)}, "
+                  f"the {remaining} steps to go ~ {_duration(remaining * seconds_per_step)} "
+                  "(plus frames and checkpoints)")
+
+    def maybe_log(self, step: int, pending: list[dict]) -> dict | None:
+        """Append a history row (and a frame, and metrics) when ``step`` calls for one."""
+        config = self.config
+        sampled = step % config.sample_every == 0 or step == config.steps
+        measured = bool(config.eval_every) and (step % config.eval_every == 0
+                                                or step == config.steps)
+        if not (step % config.log_every == 0 or sampled or measured):
+            return None
+        row = _mean_rows(pending)
+        bad = [k for k in ("d_loss", "g_loss") if not math.isfinite(row[k])]
+        if bad:
+            self.diverged(step, row, bad)
+        frame = None
+        if sampled:
+            fake, frame = render_frame(config, self.gan, self.fixed_noise, self.data, step)
+            self.frames.save(step, frame)
+            if config.is_2d:  # cheap: the fixed noise's points are at hand
+                row.update(toy_metrics(fake, config.toy_distribution))
+        if measured and not config.is_2d:
+            row.update(_measure(config, self.gan, self.data))
+        self.history.append({"step": step, "seconds": self.seconds_before + self.elapsed(),
+                             **row})
+        if self.summaries is not None:
+            self.write_summaries(step, row, frame)
+        return row
+
+    def write_summaries(self, step: int, row: dict, frame: np.ndarray | None) -> None:
+        with self.summaries.as_default(step=step):
+            for key, value in row.items():
+                tf.summary.scalar(key, value)
+            if frame is not None:
+                tf.summary.image("fixed_noise", frame[None])
+
+    def diverged(self, step: int, row: dict, bad: list[str]) -> None:
+        """Stop on NaN/Inf: keep the last good checkpoint and write outputs from it."""
+        self.history.append({"step": step, "seconds": self.seconds_before + self.elapsed(),
+                             **row})
+        last_good = self.manager.latest_checkpoint
+        if last_good:  # outputs from the last good weights, not the broken ones
+            self.manager.checkpoint.restore(last_good)
+            write_outputs(self.config, self.gan, self.fixed_noise, self.data, self.out)
+        where = (f"the last good checkpoint is {last_good}" if last_good
+                 else "no checkpoint was saved yet")
+        raise GanLibError(f"training diverged at step {step}: {' and '.join(bad)} became "
+                          f"{', '.join(str(row[k]) for k in bad)}; {where}. "
+                          "Try a lower learning rate.")
 
 
 def _mean_rows(rows: list[dict]) -> dict[str, float]:
     stacked = {k: tf.stack([r[k] for r in rows]) for k in rows[0]}
     return {k: float(tf.reduce_mean(v).numpy()) for k, v in stacked.items()}
-
-
-def _diverged(config, gan, fixed_noise, data, out, manager, history, step, row, bad, seconds):
-    history.append({"step": step, "seconds": seconds, **row})
-    last_good = manager.latest_checkpoint
-    if last_good:  # outputs from the last good weights, not the broken ones
-        manager.checkpoint.restore(last_good)
-        write_outputs(config, gan, fixed_noise, data, out)
-    where = f"the last good checkpoint is {last_good}" if last_good else "no checkpoint was saved yet"
-    raise GanLibError(f"training diverged at step {step}: {' and '.join(bad)} became "
-                      f"{', '.join(str(row[k]) for k in bad)}; {where}. Try a lower learning rate.")

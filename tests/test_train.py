@@ -126,3 +126,17 @@ def test_divergence_stops_with_the_step_and_loss_named(tmp_path, tiny_toy):
 def test_epochs_sets_the_number_of_steps(tmp_path, tiny_toy):
     result = train(tiny_toy, tmp_path / "run", epochs=2, progress=False)
     assert result.step == 2 * (tiny_toy.num_train // tiny_toy.batch_size)
+
+
+def test_tensorboard_logs_scalars_and_frames(tmp_path, tiny_toy, capsys):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    train(dataclasses.replace(tiny_toy, tensorboard=True), tmp_path / "run", progress=True)
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"),
+                              size_guidance={"tensors": 0})
+    events.Reload()
+    tags = set(events.Tags()["tensors"])
+    assert {"d_loss", "g_loss", "d_real", "fixed_noise"} <= tags
+    assert [e.step for e in events.Tensors("d_loss")] == list(range(5, 41, 5))
+    # the speed estimate is printed once the first steps are timed
+    assert "ms/step on this runtime" in capsys.readouterr().out
