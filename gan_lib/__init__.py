@@ -5,9 +5,9 @@ One module per concept: ``config`` (recipes), ``data`` (datasets and the tf.data
 (training runs that survive restarts), ``viz`` (pictures), ``gif``, ``metrics``.
 """
 
+from gan_lib import recipes  # noqa: F401,E402  (registers the image recipes)
 from gan_lib.config import CONFIGS, GANConfig, get_config, quick_mode
 from gan_lib.errors import GanLibError
-from gan_lib import recipes  # noqa: F401,E402  (registers the image recipes)
 
 __version__ = "0.1.0"
 
@@ -24,7 +24,8 @@ def __getattr__(name):  # TensorFlow-heavy names load on first use, so `import g
 
     lazy = {
         "RunResult": "gan_lib.loop", "GAN": "gan_lib.train",
-        "build_gan": "gan_lib.train", "build_models": "gan_lib.models", "get_loss": "gan_lib.losses",
+        "build_gan": "gan_lib.train", "build_models": "gan_lib.models",
+        "get_loss": "gan_lib.losses",
         "load_dataset": "gan_lib.data", "sample_toy": "gan_lib.data",
         "read_history": "gan_lib.runs", "sample_run": "gan_lib.sampling",
     }

@@ -56,11 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--max-seconds", type=_positive_float, help="wall-clock budget of this session")
     t.add_argument("--batch-size", type=_positive_int)
     t.add_argument("--seed", type=int)
-    t.add_argument("--data", help="dataset root, laid out as data/ (default: $GAN_LIB_DATA or data/)")
+    t.add_argument("--data", help="dataset root laid out as data/ (default: $GAN_LIB_DATA, data/)")
     t.add_argument("--distribution", choices=("ring", "grid", "sine"), help="toy2d data")
     t.add_argument("--loss", choices=LOSS_NAMES, help="the loss pair (default: the config's)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
-    t.add_argument("--quick", action="store_true", help="the few-steps variant (as GAN_LIB_QUICK=1)")
+    t.add_argument("--quick", action="store_true", help="few-steps variant (as GAN_LIB_QUICK=1)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs")
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from gan_lib.errors import GanLibError
 
-
 # Names of gan_lib.losses.LOSSES, known here so arguments are checked before TensorFlow loads.
 LOSS_NAMES = ("minimax", "non_saturating", "lsgan", "hinge", "wgan_gp", "relativistic")
 
@@ -152,7 +151,7 @@ def register(config: GANConfig) -> GANConfig:
 register(
     GANConfig(
         name="toy2d",
-        description="2D toy GAN (MLPs after the Russian seed) on a ring of 8 Gaussians; or sine, grid",
+        description="2D toy GAN (MLPs after the Russian seed) on a ring of 8 Gaussians, sine, grid",
         dataset="toy2d",
         toy_distribution="ring",
         num_train=8192,

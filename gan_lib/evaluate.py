@@ -1,4 +1,4 @@
-"""Quality numbers for a GAN during training and for a finished run (``python -m gan_lib evaluate``).
+"""Quality numbers for a GAN during training and for a finished run (``gan_lib evaluate``).
 
 2D data: mode coverage (ring, grid) or the sine curve's error. MNIST and Fashion-MNIST: the
 Fréchet distance in the shipped classifier's feature space, the classifier score (an Inception
@@ -39,7 +39,7 @@ def generate(gan, config: GANConfig, n: int, seed: int = 0, batch_size: int = 50
         z = tf.constant(rng.standard_normal((m, config.latent_dim)), tf.float32)
         labels = (tf.constant((np.arange(start, start + m) % config.num_classes), tf.int32)
                   if config.num_classes else None)
-        out.append(gan.generate(z, labels).numpy())
+        out.append(gan.generate(z, labels, use_ema=True).numpy())
     return np.concatenate(out)
 
 

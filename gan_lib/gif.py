@@ -33,7 +33,7 @@ class FrameStore:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def save(self, step: int, frame: np.ndarray) -> Path:
-        """Write ``frame`` (uint8 ``[H, W, 3]``) for ``step``; write-then-rename, never half a file."""
+        """Write ``frame`` (uint8 ``[H, W, 3]``) for ``step``: write-then-rename, never half."""
         path = self.folder / f"step_{step:07d}.png"
         tmp = _atomic_target(path)
         imageio.v3.imwrite(tmp, np.asarray(frame, np.uint8))

@@ -23,12 +23,20 @@ from tqdm.auto import tqdm
 from gan_lib import viz
 from gan_lib.config import GANConfig
 from gan_lib.data import TrainingData, load_dataset, outputs_root
+from gan_lib.diagnostics import DiscriminatorWinsAlarm
 from gan_lib.errors import GanLibError
-from gan_lib.gif import FrameStore, write_gif
 from gan_lib.evaluate import generate, measure_images, metric_columns
+from gan_lib.gif import FrameStore, write_gif
 from gan_lib.metrics import toy_metrics
-from gan_lib.runs import History, check_resumable, has_checkpoint, read_config, read_history, write_config
-from gan_lib.train import GAN, STEP_METRICS, build_gan
+from gan_lib.runs import (
+    History,
+    check_resumable,
+    has_checkpoint,
+    read_config,
+    read_history,
+    write_config,
+)
+from gan_lib.train import GAN, build_gan
 
 
 @dataclass
@@ -92,7 +100,7 @@ def render_frame(config: GANConfig, gan: GAN, fixed_noise, data: TrainingData,
     """Generated samples of the fixed noise and one uint8 picture of them for the GIF."""
     labels = fixed_labels(config)
     z = fixed_noise if labels is None else fixed_noise[:len(labels)]
-    fake = gan.generate(z, labels).numpy()
+    fake = gan.generate(z, labels, use_ema=True).numpy()  # the weight average, if on
     if config.is_2d:
         fig = viz.plot_2d(data.preview, fake, gan.discriminator, lim=_lim(data.preview),
                           title=f"step {step}")
@@ -110,7 +118,7 @@ def _lim(points: np.ndarray):
 
 def _save_generator(gan: GAN, path: Path) -> None:
     tmp = path.with_name(".tmp_" + path.name)  # keep the .keras suffix Keras requires
-    gan.generator.save(tmp)
+    gan.sampling_generator.save(tmp)  # the EMA copy, if on
     os.replace(tmp, path)
 
 
@@ -173,7 +181,7 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
 
     frames = FrameStore(out / "frames")
     frames.prune_after(start)
-    history = History(out / "history.csv", STEP_METRICS + metric_columns(config))
+    history = History(out / "history.csv", gan.metric_names + metric_columns(config))
     history.truncate_after(start)
     seconds_before = history.last_seconds()
     if start == 0:
@@ -209,6 +217,7 @@ class _Session:
 
     def __post_init__(self):
         self.summaries = None
+        self.alarm = DiscriminatorWinsAlarm.for_loss(self.config.loss)
         if self.config.tensorboard:
             try:
                 import tensorboard  # noqa: F401  (tf.summary needs it; Colab has it)
@@ -284,6 +293,7 @@ class _Session:
         bad = [k for k in ("d_loss", "g_loss") if not math.isfinite(row[k])]
         if bad:
             self.diverged(step, row, bad)
+        self.alarm.check(row, step)  # warns once if D's loss and D(G(z)) stay near 0
         frame = None
         if sampled:
             fake, frame = render_frame(config, self.gan, self.fixed_noise, self.data, step)

@@ -24,8 +24,9 @@ def sample_run(run_dir: str | os.PathLike, n: int, seed: int = 0, label: int | N
     """
     config = read_config(run_dir)
     if label is not None and not 0 <= label < config.num_classes:
-        raise GanLibError(f"--label needs a conditional run with classes 0..{config.num_classes - 1}"
-                          if config.num_classes else f"{run_dir} is not a conditional run")
+        raise GanLibError(
+            f"--label needs a class in 0..{config.num_classes - 1}" if config.num_classes
+            else f"{run_dir} is not a conditional run: --label needs a conditional config")
     generator = keras.models.load_model(Path(run_dir) / "generator.keras", compile=False)
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, config.latent_dim)).astype(np.float32)

@@ -1,7 +1,7 @@
 """Pictures of a run: image grids, loss curves, and the 2D decision-surface scatter.
 
 Functions that draw return a Matplotlib figure (so notebooks show it inline) or, for GIF frames,
-a uint8 RGB array. With no display (servers, CI) Matplotlib falls back to its "Agg" backend by itself.
+a uint8 RGB array. With no display (servers, CI) Matplotlib falls back to "Agg" by itself.
 """
 
 from __future__ import annotations

@@ -2,8 +2,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_lib.data import data_root, dataset_dir, image_dataset, image_file_dataset
-from gan_lib.data import scale_images, unscale_images
+from gan_lib.data import (
+    data_root,
+    dataset_dir,
+    image_dataset,
+    image_file_dataset,
+    scale_images,
+    unscale_images,
+)
 from gan_lib.errors import GanLibError
 
 
