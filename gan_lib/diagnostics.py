@@ -30,30 +30,38 @@ class DiscriminatorWinsAlarm:
         patience: warn after this many such rows in a row.
         enabled: False makes the alarm silent (Wasserstein critics: their loss is meant to go
             below 0, and their scores are no probabilities).
+        loss: the generator's loss name, for the explanation in the warning.
     """
 
     def __init__(self, threshold_loss: float = 0.05, threshold_fake: float = 0.05,
-                 patience: int = 5, enabled: bool = True):
+                 patience: int = 5, enabled: bool = True, loss: str = "non_saturating"):
         if patience < 1:
             raise GanLibError(f"patience must be at least 1 row, got {patience}")
         self.threshold_loss = threshold_loss
         self.threshold_fake = threshold_fake
         self.patience = patience
         self.enabled = enabled
+        self.loss = loss
         self.streak = 0
         self.fired = False
 
     @classmethod
     def for_loss(cls, loss: str, **kwargs) -> DiscriminatorWinsAlarm:
         """An alarm that fits the loss: silent for ``wgan_gp``, whose critic loss is not >= 0."""
-        return cls(enabled=loss != "wgan_gp", **kwargs)
+        return cls(enabled=loss != "wgan_gp", loss=loss, **kwargs)
 
     def message(self, step) -> str:
+        # What a winning D does to G depends on G's loss: the minimax loss saturates (no
+        # gradient), the others keep a gradient that only pushes G towards D's current blind spot.
+        effect = ("the generator's minimax loss saturates: it gets almost no gradient"
+                  if self.loss == "minimax" else
+                  "the generator's gradient grows but only says 'not like this': it chases "
+                  "what D happens to accept instead of the data")
         return (
             f"The discriminator is winning: for {self.patience} logged rows up to step {step} "
             f"its loss stayed below {self.threshold_loss} and D(G(z)) below "
-            f"{self.threshold_fake}. It rejects every fake with near certainty, so the "
-            "generator gets almost no gradient and stops improving. Try one or more of: a "
+            f"{self.threshold_fake}. It rejects every fake with near certainty; {effect}. "
+            "Try one or more of: a "
             "lower d_learning_rate (e.g. half of g_learning_rate), label_smoothing=0.1, "
             "instance_noise=0.1, label_flip=0.05, g_steps=2, more dropout or spectral_norm=True "
             "in D, loss='hinge' or 'lsgan', and diffaugment='color,translation,cutout' for "
@@ -97,7 +105,7 @@ def class_histogram_entropy(probs: np.ndarray, normalize: bool = True) -> float:
         raise GanLibError(f"expected probabilities [N, K] or classes [N], got shape {probs.shape}")
     share = np.bincount(classes, minlength=num_classes) / len(classes)
     share = share[share > 0]
-    entropy = float(-(share * np.log(share)).sum())
+    entropy = float(-(share * np.log(share)).sum()) + 0.0  # + 0.0: no "-0.0" for one class
     if not normalize:
         return entropy
     return entropy / np.log(num_classes) if num_classes > 1 else 0.0
