@@ -23,14 +23,23 @@ class _Parser(argparse.ArgumentParser):
         raise GanLibError(f"{self.prog}: {message} (see --help)")
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(
+            f"must be positive, got {value}" if minimum == 1 else f"must be 0 or more, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole_number(text, 1)
+
+
+def _non_negative_int(text: str) -> int:
+    return _whole_number(text, 0)
 
 
 def _positive_float(text: str) -> float:
@@ -55,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     length.add_argument("--epochs", type=_positive_int, help="passes over the training data")
     t.add_argument("--max-seconds", type=_positive_float, help="wall-clock budget of this session")
     t.add_argument("--batch-size", type=_positive_int)
-    t.add_argument("--seed", type=int)
+    t.add_argument("--seed", type=_non_negative_int)
     t.add_argument("--data", help="dataset root laid out as data/ (default: $GAN_LIB_DATA, data/)")
     t.add_argument("--distribution", choices=("ring", "grid", "sine"), help="toy2d data")
     t.add_argument("--loss", choices=LOSS_NAMES, help="the loss pair (default: the config's)")
@@ -68,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run", help="a run folder (holds generator.keras)")
     s.add_argument("--n", type=_positive_int, default=64, help="how many samples")
     s.add_argument("--out", required=True, help="the .npz file to write")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--label", type=int, help="class to generate (conditional configs)")
+    s.add_argument("--seed", type=_non_negative_int, default=0)
+    s.add_argument("--label", type=_non_negative_int, help="class to generate (conditional runs)")
 
     e = sub.add_parser("evaluate", help="quality metrics of a trained run (writes metrics.json)")
     e.add_argument("run", help="a run folder (holds generator.keras)")
