@@ -60,48 +60,33 @@ register(GANConfig(
     quick_overrides=_QUICK_28,
 ))
 
-register(GANConfig(
-    name="cats64",
-    description="64x64 cat faces: the English seed's Keras DCGAN (latent 128, batch 128, flips)",
-    dataset="cat_faces", image_size=64, channels=3, architecture="cats64", latent_dim=128,
-    random_flip=True, batch_size=128, g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5,
-    steps=23_300,  # 100 epochs of 29,843: the seed's ~1 min/epoch on Colab, ~1 h 40 min
-    log_every=50, sample_every=233, num_fixed=100, checkpoint_every=2000,
-    checkpoint_minutes=10.0, quick_overrides=_QUICK_64,
-))
-register(GANConfig(
-    name="dcgan64",
-    description="64x64 aligned cat faces (CAT landmarks): the German seed's PyTorch DCGAN in Keras",
-    dataset="cat_landmarks", image_size=64, channels=3, architecture="dcgan64", latent_dim=100,
-    random_flip=True, batch_size=100, g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5,
-    steps=5_000,  # the seed: 5,000 batches of 100 images (2 h on a GTX 1070 Ti)
-    log_every=50, sample_every=100, num_fixed=64, checkpoint_every=1000,
-    checkpoint_minutes=10.0, quick_overrides=_QUICK_64,
-))
-register(GANConfig(
-    name="faces64",
-    description="64x64 CelebA faces: DCGAN as in the PyTorch DCGAN tutorial (research use only)",
-    dataset="faces", image_size=64, channels=3, architecture="dcgan64", latent_dim=100,
-    random_flip=True, batch_size=128, g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5,
-    steps=7_900,  # 5 epochs of 202,599 at batch 128, as the tutorial: ~25 min on a T4
-    log_every=50, sample_every=200, num_fixed=64, checkpoint_every=1000,
-    checkpoint_minutes=10.0, quick_overrides=_QUICK_64,
-))
-register(GANConfig(
-    name="faces64_upsample",
-    description="64x64 faces: the Serbian seed's upsample+conv generator vs an MLP discriminator",
-    dataset="faces", image_size=64, channels=3, architecture="faces_upsample", latent_dim=4096,
-    dropout=0.0, batch_size=256, g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5,
-    steps=4_700,  # the seed's 6 epochs of 200,000 at batch 256
-    log_every=50, sample_every=200, num_fixed=64, checkpoint_every=1000,
-    checkpoint_minutes=10.0, quick_overrides=_QUICK_64,
-))
-register(GANConfig(
-    name="faces64_rmsprop",
-    description="64x64 faces: the Russian seed's GAN (RMSprop 1e-4, clipvalue 1, latent 32)",
-    dataset="faces", image_size=64, channels=3, architecture="russian_faces", latent_dim=32,
-    model_width=128, batch_size=32, optimizer="rmsprop", clipvalue=1.0,
-    g_learning_rate=1e-4, d_learning_rate=1e-4,
-    steps=5_000, log_every=50, sample_every=200, num_fixed=64, checkpoint_every=1000,
-    checkpoint_minutes=10.0, quick_overrides={**_QUICK_64, "model_width": 32},  # 3 s/step at 128
-))
+def _rgb64(name: str, description: str, dataset: str, architecture: str, **fields) -> None:
+    """A 64x64 RGB recipe for long runs: Radford et al.'s Adam, checkpoints every 10 minutes."""
+    defaults = dict(image_size=64, channels=3, latent_dim=100, g_learning_rate=2e-4,
+                    d_learning_rate=2e-4, beta_1=0.5, log_every=50, sample_every=200,
+                    num_fixed=64, checkpoint_every=1000, checkpoint_minutes=10.0,
+                    quick_overrides=_QUICK_64)
+    register(GANConfig(name=name, description=description, dataset=dataset,
+                       architecture=architecture, **{**defaults, **fields}))
+
+
+_rgb64("cats64", "64x64 cat faces: the English seed's Keras DCGAN (latent 128, batch 128, flips)",
+       "cat_faces", "cats64", latent_dim=128, random_flip=True, batch_size=128,
+       steps=23_300,  # 100 epochs of 29,843: the seed's ~1 min/epoch on Colab, ~1 h 40 min
+       sample_every=233, num_fixed=100, checkpoint_every=2000)
+_rgb64("dcgan64", "64x64 aligned cat faces (CAT landmarks): the German seed's DCGAN in Keras",
+       "cat_landmarks", "dcgan64", random_flip=True, batch_size=100,
+       steps=5_000,  # the seed: 5,000 batches of 100 images (2 h on a GTX 1070 Ti)
+       sample_every=100)
+_rgb64("faces64", "64x64 CelebA faces: DCGAN as in the PyTorch DCGAN tutorial (research use only)",
+       "faces", "dcgan64", random_flip=True, batch_size=128,
+       steps=7_900)  # 5 epochs of 202,599 at batch 128, as the tutorial: ~25 min on a T4
+_rgb64("faces64_upsample",
+       "64x64 faces: the Serbian seed's upsample+conv generator vs an MLP discriminator",
+       "faces", "faces_upsample", latent_dim=4096, dropout=0.0, batch_size=256,
+       steps=4_700)  # the seed's 6 epochs of 200,000 at batch 256
+_rgb64("faces64_rmsprop",
+       "64x64 faces: the Russian seed's GAN (RMSprop 1e-4, clipvalue 1, latent 32)",
+       "faces", "russian_faces", latent_dim=32, model_width=128, batch_size=32,
+       optimizer="rmsprop", clipvalue=1.0, g_learning_rate=1e-4, d_learning_rate=1e-4,
+       steps=5_000, quick_overrides={**_QUICK_64, "model_width": 32})  # 3 s/step at width 128
