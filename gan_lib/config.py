@@ -76,6 +76,11 @@ class GANConfig:
     gif_fps: float = 8.0
     tensorboard: bool = False  # also write TensorBoard scalars and sample images to DIR/tensorboard
 
+    # --- speed and scale (gan_lib.train, gan_lib.distribute; defaults keep one step per call) ---
+    steps_per_execution: int = 1  # train steps per tf.function call (a tf.range loop inside it)
+    jit_compile: bool = False  # XLA-compile the train step (opt-in: slower on the course's CPU)
+    mixed_precision: bool = False  # "mixed_float16" layers with loss scaling (GPUs); outputs f32
+
     # --- quick mode (GAN_LIB_QUICK=1): what quick() changes ---
     quick_overrides: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -120,6 +125,9 @@ class GANConfig:
             raise GanLibError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.d_steps <= 0:
             raise GanLibError(f"d_steps must be positive, got {self.d_steps}")
+        if self.steps_per_execution <= 0:
+            raise GanLibError(f"steps_per_execution must be positive (1 = one step per call), "
+                              f"got {self.steps_per_execution}")
         if self.gp_weight is not None and not self.gp_weight >= 0:
             raise GanLibError(f"gp_weight must be >= 0 (or None), got {self.gp_weight}")
         if not 0.0 <= self.label_smoothing < 1.0:

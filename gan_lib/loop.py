@@ -32,8 +32,11 @@ from gan_lib.runs import (
     History,
     check_resumable,
     has_checkpoint,
+    keep_checkpoints_before,
     read_config,
     read_history,
+    remove_leftovers,
+    repair_checkpoints,
     write_config,
 )
 from gan_lib.train import GAN, build_gan
@@ -140,7 +143,8 @@ def write_outputs(config: GANConfig, gan: GAN, fixed_noise, data: TrainingData, 
 
 def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
           data_root: str | os.PathLike | None = None, resume: bool | str = False,
-          epochs: int | None = None, progress: bool = True) -> RunResult:
+          epochs: int | None = None, progress: bool = True,
+          strategy: tf.distribute.Strategy | None = None) -> RunResult:
     """Train ``config`` into ``out_dir`` (default ``outputs/<config.name>``).
 
     Args:
@@ -151,6 +155,8 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
             if there is one, else start (what a notebook re-run after a disconnect wants).
         epochs: if given, train this many passes over the data instead of ``config.steps``.
         progress: show a progress bar.
+        strategy: a ``tf.distribute`` strategy to train under (``gan_lib.distribute``); the
+            config's ``batch_size`` is then the global batch, split over the replicas.
     Returns:
         A ``RunResult``; the run folder holds everything listed in ``gan_lib.runs``.
     Raises:
@@ -159,8 +165,10 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
     """
     config.validate()
     out, resume = prepare_out_dir(out_dir or outputs_root() / config.name, resume)
+    remove_leftovers(out)  # temporary files of a session killed mid-write
     if resume:
         check_resumable(read_config(out), config)
+        repair_checkpoints(out / "checkpoints")  # falls back if the newest one was cut off
     data = load_dataset(config, data_root)
     if epochs is not None:
         if epochs <= 0:
@@ -168,7 +176,7 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
         steps_per_epoch = max(1, data.num_examples // config.batch_size)
         config = dataclasses.replace(config, steps=epochs * steps_per_epoch)
 
-    gan = build_gan(config)
+    gan = build_gan(config) if strategy is None else build_gan(config, strategy=strategy)
     fixed_noise = tf.Variable(tf.random.Generator.from_seed(config.seed + 1).normal(
         [config.num_fixed, config.latent_dim]), trainable=False, name="fixed_noise")
     checkpoint = tf.train.Checkpoint(gan=gan, fixed_noise=fixed_noise)
@@ -176,6 +184,10 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
                                          max_to_keep=config.keep_checkpoints)
     if resume:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        # Keras checkpoints the learning rates too; the config's win, so that resuming with a
+        # lower rate (what a divergence asks for) takes effect.
+        gan.g_optimizer.learning_rate = config.g_learning_rate
+        gan.d_optimizer.learning_rate = config.d_learning_rate
     start = int(gan.step.numpy())
     write_config(out / "config.json", config)
 
@@ -189,7 +201,11 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
 
     session = _Session(config, gan, fixed_noise, data, out, manager, frames, history)
     stopped = session.run(start, seconds_before, progress)
-    manager.save(checkpoint_number=int(gan.step.numpy()))
+    step = int(gan.step.numpy())
+    # Never save a number twice: TensorFlow rewrites the .index in place, and a kill then
+    # would break the checkpoint the state file names.
+    if not (manager.latest_checkpoint or "").endswith(f"-{step}"):
+        manager.save(checkpoint_number=step)
     write_outputs(config, gan, fixed_noise, data, out)
     return RunResult(gan, out, read_history(out / "history.csv"), fixed_noise, stopped)
 
@@ -216,6 +232,7 @@ class _Session:
     history: History
 
     def __post_init__(self):
+        self.metric_columns = () if self.config.is_2d else metric_columns(self.config)
         self.summaries = None
         self.alarm = DiscriminatorWinsAlarm.for_loss(self.config.loss)
         if self.config.tensorboard:
@@ -229,7 +246,7 @@ class _Session:
     def run(self, start: int, seconds_before: float, progress: bool) -> str:
         """Train from step ``start`` to ``config.steps``; returns why it stopped."""
         config = self.config
-        batches = iter(self.data.dataset.repeat())
+        batches = iter(self.gan.distribute(self.data.dataset.repeat()))
         self.t0 = time.monotonic()
         self.seconds_before = seconds_before
         last_checkpoint = self.t0
@@ -243,9 +260,13 @@ class _Session:
                 if config.max_seconds is not None and self.elapsed() >= config.max_seconds:
                     stopped = "time"
                     break
-                pending.append(self.gan.train_step(next(batches)))
-                step += 1
-                bar.update(1)
+                n = self.steps_per_call(step, probe)
+                if config.steps_per_execution == 1:
+                    pending.append((self.gan.train_step(next(batches)), 1))
+                else:  # several steps in one tf.function call: their metrics come averaged
+                    pending.append((self.gan.train_steps(batches, n), n))
+                step += n
+                bar.update(n)
                 if step == probe[0]:
                     probe_start = time.monotonic()
                 elif step == probe[1] and probe[1] > probe[0]:
@@ -270,6 +291,18 @@ class _Session:
             bar.close()
         return stopped
 
+    def steps_per_call(self, step: int, probe: tuple[int, int]) -> int:
+        """Up to ``steps_per_execution`` steps, stopping at the next step that has work to do
+        (a history row, frame, metrics, checkpoint, the speed probe or the end)."""
+        config = self.config
+        if config.steps_per_execution == 1:
+            return 1
+        every = [config.log_every, config.sample_every, config.checkpoint_every,
+                 config.eval_every or config.steps]
+        stops = [step + e - step % e for e in every] + [config.steps]
+        stops += [p for p in probe if p > step]
+        return max(1, min(config.steps_per_execution, min(stops) - step))
+
     def elapsed(self) -> float:
         return time.monotonic() - self.t0
 
@@ -277,16 +310,17 @@ class _Session:
         """Measured speed and what it means for an epoch and for the rest of the run."""
         per_epoch = max(1, self.data.num_examples // self.config.batch_size)
         bar.write(f"{self.config.name}: {1000 * seconds_per_step:.1f} ms/step on this runtime; "
-                  f"one epoch ({per_epoch} steps) ~ {_duration(per_epoch * seconds_per_step)}, "
-                  f"the {remaining} steps to go ~ {_duration(remaining * seconds_per_step)} "
-                  "(plus frames and checkpoints)")
+                  f"one epoch ({per_epoch} steps) ~ {_duration(per_epoch * seconds_per_step)}"
+                  + (f", the {remaining} steps to go ~ {_duration(remaining * seconds_per_step)}"
+                     " (plus frames and checkpoints)" if remaining else ""))
 
     def maybe_log(self, step: int, pending: list[dict]) -> dict | None:
         """Append a history row (and a frame, and metrics) when ``step`` calls for one."""
         config = self.config
         sampled = step % config.sample_every == 0 or step == config.steps
-        measured = bool(config.eval_every) and (step % config.eval_every == 0
-                                                or step == config.steps)
+        # Image metrics every eval_every steps (0: last step only), where a classifier exists.
+        measured = bool(self.metric_columns) and (
+            step == config.steps or bool(config.eval_every) and step % config.eval_every == 0)
         if not (step % config.log_every == 0 or sampled or measured):
             return None
         row = _mean_rows(pending)
@@ -300,7 +334,7 @@ class _Session:
             self.frames.save(step, frame)
             if config.is_2d:  # cheap: the fixed noise's points are at hand
                 row.update(toy_metrics(fake, config.toy_distribution))
-        if measured and not config.is_2d:
+        if measured:
             row.update(_measure(config, self.gan, self.data))
         self.history.append({"step": step, "seconds": self.seconds_before + self.elapsed(),
                              **row})
@@ -317,19 +351,25 @@ class _Session:
 
     def diverged(self, step: int, row: dict, bad: list[str]) -> None:
         """Stop on NaN/Inf: keep the last good checkpoint and write outputs from it."""
+        logged = read_history(self.history.path).get("step", [])
         self.history.append({"step": step, "seconds": self.seconds_before + self.elapsed(),
                              **row})
-        last_good = self.manager.latest_checkpoint
+        # Only a finite loss at step c + 1 vouches for the weights saved at step c: drop the
+        # checkpoints from the last finite row on, so that a resume starts from sound weights.
+        last_good = keep_checkpoints_before(self.manager.directory,
+                                            int(logged[-1]) if len(logged) else 0)
         if last_good:  # outputs from the last good weights, not the broken ones
             self.manager.checkpoint.restore(last_good)
             write_outputs(self.config, self.gan, self.fixed_noise, self.data, self.out)
         where = (f"the last good checkpoint is {last_good}" if last_good
-                 else "no checkpoint was saved yet")
+                 else "no checkpoint before it is known to be good")
         raise GanLibError(f"training diverged at step {step}: {' and '.join(bad)} became "
                           f"{', '.join(str(row[k]) for k in bad)}; {where}. "
                           "Try a lower learning rate.")
 
 
-def _mean_rows(rows: list[dict]) -> dict[str, float]:
-    stacked = {k: tf.stack([r[k] for r in rows]) for k in rows[0]}
-    return {k: float(tf.reduce_mean(v).numpy()) for k, v in stacked.items()}
+def _mean_rows(rows: list[tuple[dict, int]]) -> dict[str, float]:
+    """Step-weighted means of ``(metrics, steps)`` pairs: one read of the device per value."""
+    weights = np.array([n for _, n in rows], np.float64)
+    return {k: float(np.dot([float(r[k]) for r, _ in rows], weights) / weights.sum())
+            for k in rows[0][0]}

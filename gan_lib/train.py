@@ -7,11 +7,14 @@ TF-GAN says a GAN in four steps; so does this module:
 4. run it: ``gan_lib.loop.train`` (history, samples, checkpoints, GIF).
 
 Stabilisation tricks (``GANConfig`` fields, all off by default) are Python-level switches read
-when the step is traced, so a switched-off trick costs nothing per step.
+when the step is traced, so a switched-off trick costs nothing per step. So are the speed options:
+``steps_per_execution`` (``GAN.train_steps``), ``jit_compile``, ``mixed_precision`` and a
+``tf.distribute`` strategy (``gan_lib.distribute``; the step then runs once per replica).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import keras
@@ -19,6 +22,7 @@ import tensorflow as tf
 
 from gan_lib.augment import diff_augment, parse_policy
 from gan_lib.config import GANConfig
+from gan_lib.distribute import float32_output, mixed_precision_policy, replicated_update
 from gan_lib.ema import EMA
 from gan_lib.errors import GanLibError
 from gan_lib.layers import apply_spectral_norm
@@ -53,7 +57,9 @@ class GAN(tf.Module):
     (the extra ones first, each with fresh noise but the same real batch, since the loop feeds
     one batch per step), ``gp_weight`` (None: the loss pair's own), ``label_smoothing``,
     ``label_flip``, ``instance_noise`` (std, annealed linearly to 0 over ``anneal_steps``),
-    ``diffaugment`` (a policy for ``gan_lib.augment``) and ``ema_decay``.
+    ``diffaugment`` (a policy for ``gan_lib.augment``) and ``ema_decay``. Speed: ``jit_compile``
+    (XLA) and ``strategy`` (a ``tf.distribute.Strategy`` whose scope built the models and
+    optimisers; None: one device). Create the GAN inside ``strategy.scope()`` too.
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model,
@@ -61,7 +67,8 @@ class GAN(tf.Module):
                  conditional: bool = False, g_steps: int = 1, *, d_steps: int = 1,
                  gp_weight: float | None = None, label_smoothing: float = 0.0,
                  label_flip: float = 0.0, instance_noise: float = 0.0, anneal_steps: int = 1,
-                 diffaugment: str = "", ema_decay: float | None = None):
+                 diffaugment: str = "", ema_decay: float | None = None,
+                 jit_compile: bool = False, strategy: tf.distribute.Strategy | None = None):
         super().__init__(name="gan")
         self.generator = generator
         self.discriminator = discriminator
@@ -88,7 +95,44 @@ class GAN(tf.Module):
         # (instead of deferring them to the first update) and the first step does not retrace.
         self.g_optimizer.build(generator.trainable_variables)
         self.d_optimizer.build(discriminator.trainable_variables)
-        self.train_step = tf.function(self._train_step)
+        if strategy is not None and jit_compile and strategy.num_replicas_in_sync > 1:
+            raise GanLibError("jit_compile=True is for one device; leave it off under a "
+                              "tf.distribute strategy (TPUs compile with XLA anyway)")
+        self._strategy = strategy  # not a tf.Module attribute: a strategy is not checkpointed
+        self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
+        # Several steps per call (``train_steps``): a tf.range loop around the step, which stays
+        # a separate XLA cluster when jit_compile is on (the iterator itself cannot be compiled).
+        self._many_steps = tf.function(self._train_steps)
+
+    @property
+    def strategy(self) -> tf.distribute.Strategy:
+        """The strategy the GAN was built under (the default one-device strategy if none)."""
+        return self._strategy or tf.distribute.get_strategy()
+
+    def distribute(self, dataset: tf.data.Dataset):
+        """``dataset`` (global batches) split over the replicas; unchanged on one device."""
+        if self._strategy is None:
+            return dataset
+        return self._strategy.experimental_distribute_dataset(dataset)
+
+    def train_steps(self, iterator, n: int) -> dict[str, tf.Tensor]:
+        """``n`` train steps in one ``tf.function`` call, each on ``next(iterator)``.
+
+        Args:
+            iterator: an iterator over (distributed, under a strategy) batches that does not
+                run out, e.g. ``iter(gan.distribute(dataset.repeat()))``.
+            n: steps to run (>= 1); a tensor argument, so another ``n`` does not retrace.
+        Returns:
+            The ``metric_names`` scalars averaged over the ``n`` steps.
+        """
+        return self._many_steps(iterator, tf.constant(n, tf.int64))
+
+    def _train_steps(self, iterator, n):
+        total = {k: tf.zeros([], tf.float32) for k in self.metric_names}
+        for _ in tf.range(n):
+            metrics = self.train_step(next(iterator))
+            total = {k: total[k] + tf.cast(metrics[k], tf.float32) for k in total}
+        return {k: v / tf.cast(n, tf.float32) for k, v in total.items()}
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -152,16 +196,35 @@ class GAN(tf.Module):
         Args:
             batch: float32 ``[B, ...]`` real examples (images in [-1, 1], or 2D points), or
                 ``(examples, labels)`` with int labels ``[B]`` for a conditional GAN, whose
-                fakes are then generated for the same labels.
+                fakes are then generated for the same labels. Under a strategy: a distributed
+                batch (``GAN.distribute``), B being the global batch.
         Returns:
             Scalars named as ``metric_names``: losses, D(x) and D(G(z)) as mean probabilities,
             D's accuracy on real and on fake examples (the Serbian seed's "acc.") and the
-            global norms of G's and D's gradients (of the last update of each).
+            global norms of G's and D's gradients (of the last update of each). Under several
+            replicas each is the mean over replicas; for the norms, of each replica's gradient.
         """
+        if self._strategy is None:
+            metrics = self._update(batch)
+        else:
+            metrics = replicated_update(self, batch)
+        if self.ema is not None:  # in cross-replica context under a strategy: all copies agree
+            self.ema.update(self.generator)
+        self.step.assign_add(1)
+        return metrics
+
+    def _update(self, batch, z_global: tf.Tensor | None = None) -> dict[str, tf.Tensor]:
+        """The step's work on one replica's batch; ``z_global``: the global batch's noise."""
         real, labels = batch if isinstance(batch, (tuple, list)) else (batch, None)
         for _ in range(self.d_steps - 1):  # extra D updates first (WGAN's critic iterations)
             self._discriminator_update(real, labels)
-        z = self.sample_noise(tf.shape(real)[0])
+        if z_global is None:
+            z = self.sample_noise(tf.shape(real)[0])
+        else:  # this replica's rows of the noise one device would have drawn
+            size = tf.shape(real)[0]
+            start = tf.cast(tf.distribute.get_replica_context().replica_id_in_sync_group,
+                            tf.int32) * size
+            z = z_global[start:start + size]
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self.generate(z, labels, training=True)
             real_in, fake_in = self._d_input(real), self._d_input(fake)
@@ -172,16 +235,12 @@ class GAN(tf.Module):
                 real_logits, fake_logits, real_in, fake_in, labels)
         g_vars = self.generator.trainable_variables
         d_vars = self.discriminator.trainable_variables
-        g_grads = g_tape.gradient(g_loss, g_vars)
-        d_grads = d_tape.gradient(d_loss, d_vars)
+        g_grads, g_grad_norm = _gradients(g_tape, g_loss, g_vars, self.g_optimizer)
+        d_grads, d_grad_norm = _gradients(d_tape, d_loss, d_vars, self.d_optimizer)
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
         self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
-        g_grad_norm = tf.linalg.global_norm(g_grads)
         for _ in range(self.g_steps - 1):  # extra G updates so that D's loss does not reach 0
             g_loss, g_grad_norm = self._generator_update(real, labels)
-        if self.ema is not None:
-            self.ema.update(self.generator)
-        self.step.assign_add(1)
         metrics = {
             "d_loss": d_loss, "g_loss": g_loss,
             "d_loss_real": d_loss_real, "d_loss_fake": d_loss_fake,
@@ -189,7 +248,7 @@ class GAN(tf.Module):
             "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
             "d_acc_real": tf.reduce_mean(tf.cast(real_logits > 0, tf.float32)),
             "d_acc_fake": tf.reduce_mean(tf.cast(fake_logits < 0, tf.float32)),
-            "g_grad_norm": g_grad_norm, "d_grad_norm": tf.linalg.global_norm(d_grads),
+            "g_grad_norm": g_grad_norm, "d_grad_norm": d_grad_norm,
         }
         if penalty is not None:
             metrics["gp"] = penalty
@@ -204,9 +263,9 @@ class GAN(tf.Module):
                            if self.loss.generator_uses_real else None)
             g_loss = self._g_loss(fake_logits, real_logits)
         g_vars = self.generator.trainable_variables
-        grads = tape.gradient(g_loss, g_vars)
+        grads, norm = _gradients(tape, g_loss, g_vars, self.g_optimizer)
         self.g_optimizer.apply_gradients(zip(grads, g_vars))
-        return g_loss, tf.linalg.global_norm(grads)
+        return g_loss, norm
 
     def _discriminator_update(self, real, labels) -> None:
         fake = self.generate(self.sample_noise(tf.shape(real)[0]), labels, training=True)
@@ -216,25 +275,60 @@ class GAN(tf.Module):
             fake_logits = self.discriminate(fake_in, labels, training=True)
             d_loss = self._d_loss(real_logits, fake_logits, real_in, fake_in, labels)[0]
         d_vars = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_vars), d_vars))
+        grads = _gradients(tape, d_loss, d_vars, self.d_optimizer)[0]
+        self.d_optimizer.apply_gradients(zip(grads, d_vars))
 
 
-def build_gan(config: GANConfig) -> GAN:
-    """A fresh GAN for ``config``: models, optimisers, loss pair, noise seed and tricks."""
+def _gradients(tape: tf.GradientTape, loss: tf.Tensor, variables,
+               optimizer) -> tuple[list, tf.Tensor]:
+    """Gradients to apply for this replica, and the norm of ``loss``'s own gradient.
+
+    Under ``n`` replicas each one's mean loss counts 1/n: the optimiser sums the replicas'
+    gradients, which then equal the gradient of the global batch's mean loss. With mixed
+    precision the loss is also multiplied by the loss scale, so that small float16 gradients
+    do not underflow to 0 (``LossScaleOptimizer`` divides them back before the update). Both
+    factors enter as ``output_gradients``: the same as scaling the loss inside the tape.
+    """
+    replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+    mixed = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    if replicas == 1 and not mixed:  # the plain step: no extra ops
+        grads = tape.gradient(loss, variables)
+        return grads, tf.linalg.global_norm(grads)
+    factor = tf.constant(1.0 / replicas, tf.float32)
+    if mixed:  # read before apply() updates the scale
+        factor = factor * tf.cast(optimizer.dynamic_scale, tf.float32)
+    grads = tape.gradient(loss, variables, output_gradients=tf.cast(factor, loss.dtype))
+    return grads, tf.linalg.global_norm(grads) / factor
+
+
+def build_gan(config: GANConfig, strategy: tf.distribute.Strategy | None = None) -> GAN:
+    """A fresh GAN for ``config``: models, optimisers, loss pair, noise seed and tricks.
+
+    Args:
+        config: the recipe (its ``jit_compile`` and ``mixed_precision`` fields apply here).
+        strategy: build everything in this ``tf.distribute`` strategy's scope (see
+            ``gan_lib.distribute.pick_strategy``); None: one device, no scope.
+    """
     keras.utils.set_random_seed(config.seed)
-    generator, discriminator = build_models(config)
-    if config.spectral_norm:
-        discriminator = apply_spectral_norm(discriminator)
-    return GAN(
-        generator, discriminator,
-        make_optimizer(config.g_learning_rate, config.beta_1, config.beta_2,
-                       config.optimizer, config.clipvalue),
-        make_optimizer(config.d_learning_rate, config.beta_1, config.beta_2,
-                       config.optimizer, config.clipvalue),
-        get_loss(config.loss), config.latent_dim, seed=config.seed,
-        conditional=config.num_classes > 0, g_steps=config.g_steps,
-        d_steps=config.d_steps, gp_weight=config.gp_weight,
-        label_smoothing=config.label_smoothing, label_flip=config.label_flip,
-        instance_noise=config.instance_noise, anneal_steps=config.steps,
-        diffaugment=config.diffaugment, ema_decay=config.ema_decay,
-    )
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    with scope, mixed_precision_policy(config.mixed_precision):
+        generator, discriminator = build_models(config)
+        if config.spectral_norm:
+            discriminator = apply_spectral_norm(discriminator)
+        if config.mixed_precision:
+            generator, discriminator = float32_output(generator), float32_output(discriminator)
+        optimizers = [make_optimizer(lr, config.beta_1, config.beta_2, config.optimizer,
+                                     config.clipvalue)
+                      for lr in (config.g_learning_rate, config.d_learning_rate)]
+        if config.mixed_precision:  # dynamic loss scaling (Micikevicius et al. 2018)
+            optimizers = [keras.optimizers.LossScaleOptimizer(o) for o in optimizers]
+        return GAN(
+            generator, discriminator, *optimizers,
+            get_loss(config.loss), config.latent_dim, seed=config.seed,
+            conditional=config.num_classes > 0, g_steps=config.g_steps,
+            d_steps=config.d_steps, gp_weight=config.gp_weight,
+            label_smoothing=config.label_smoothing, label_flip=config.label_flip,
+            instance_noise=config.instance_noise, anneal_steps=config.steps,
+            diffaugment=config.diffaugment, ema_decay=config.ema_decay,
+            jit_compile=config.jit_compile, strategy=strategy,
+        )

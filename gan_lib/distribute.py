@@ -1,0 +1,131 @@
+"""Train on whatever the runtime has: a TPU, several GPUs, one GPU or the CPU (``tf.distribute``).
+
+``pick_strategy()`` chooses the strategy and says what it chose, for a notebook to print;
+``gan_lib.train.build_gan(config, strategy)`` builds the models and optimisers in its scope and
+``gan_lib.loop.train(config, strategy=...)`` feeds it. One step under a strategy (synchronous
+data parallelism, as in the TensorFlow "Custom training with tf.distribute.Strategy" guide):
+
+1. the dataset yields GLOBAL batches (``config.batch_size``); ``experimental_distribute_dataset``
+   gives each replica its consecutive slice;
+2. the noise z is drawn once for the global batch and each replica takes its rows, so the step
+   sees exactly the noise one device would (other random draws, e.g. dropout, differ per replica);
+3. each replica divides its mean loss by the number of replicas, so the optimiser's all-reduced
+   SUM of gradients is the gradient of the global batch's mean loss;
+4. the metrics are averaged over replicas; the step counter and the generator's EMA are updated
+   once, in cross-replica context.
+
+Checkpoints store one copy of each variable, so a run saved under a MirroredStrategy restores
+on one device and vice versa. BatchNorm statistics are per replica (Keras' default).
+
+Mixed precision (``GANConfig.mixed_precision``), the other half of using a GPU or TPU well:
+layers compute in float16 with float32 variables (``mixed_precision_policy``), the last layer of
+each model in float32 (``float32_output``), and the optimisers scale the loss
+(``keras.optimizers.LossScaleOptimizer``, applied in ``gan_lib.train``). It pays on GPUs with
+tensor cores (T4 and later); on a CPU it only runs slower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import keras
+import tensorflow as tf
+
+
+def pick_strategy(tpu: bool = True) -> tuple[tf.distribute.Strategy, str]:
+    """The best strategy for this runtime and a one-line description of it.
+
+    Tries a TPU first (Colab's TPU runtime; skipped with ``tpu=False``), then several GPUs
+    (``MirroredStrategy``), else the default strategy on the one GPU or the CPU.
+
+    Returns:
+        ``(strategy, description)``, e.g. ``(<MirroredStrategy>, "MirroredStrategy over 2 GPUs
+        (global batch split 2 ways)")``.
+    """
+    if tpu and _tpu_address() is not None:
+        try:
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver(_tpu_address())
+            tf.config.experimental_connect_to_cluster(resolver)
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+            strategy = tf.distribute.TPUStrategy(resolver)
+            n = strategy.num_replicas_in_sync
+            return strategy, f"TPUStrategy over {n} TPU cores (global batch split {n} ways)"
+        except (ValueError, RuntimeError, tf.errors.OpError):
+            pass  # no TPU here: the resolver finds none, or cannot connect to it
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
+        strategy = tf.distribute.MirroredStrategy()
+        return strategy, (f"MirroredStrategy over {len(gpus)} GPUs "
+                          f"(global batch split {len(gpus)} ways)")
+    where = f"one GPU ({gpus[0].name})" if gpus else "the CPU (no GPU found)"
+    return tf.distribute.get_strategy(), f"default strategy on {where}"
+
+
+def _tpu_address() -> str | None:
+    """"local" on a TPU VM, the address Colab's older TPU runtime sets, else None.
+
+    Asked first so that a machine without a TPU never probes the network for one.
+    """
+    if tf.config.list_physical_devices("TPU"):
+        return "local"
+    return os.environ.get("TPU_NAME") or (
+        f"grpc://{os.environ['COLAB_TPU_ADDR']}" if os.environ.get("COLAB_TPU_ADDR") else None)
+
+
+def describe(strategy: tf.distribute.Strategy) -> str:
+    """``"MirroredStrategy, 2 replica(s): cpu:0, cpu:1"``: what a run's log should say."""
+    try:
+        devices = strategy.extended.worker_devices
+    except RuntimeError:  # the default strategy has no device list: one device, TF's choice
+        return "default strategy, 1 replica"
+    names = ", ".join(d.rsplit("/", 1)[-1].lower().replace("device:", "") for d in devices)
+    return f"{type(strategy).__name__}, {strategy.num_replicas_in_sync} replica(s): {names}"
+
+
+def replicated_update(gan, batch) -> dict[str, tf.Tensor]:
+    """``gan._update`` on every replica's slice of a distributed ``batch``; metrics averaged.
+
+    Runs in cross-replica context inside ``GAN.train_step``'s ``tf.function``.
+    """
+    strategy = gan.strategy
+    real = batch[0] if isinstance(batch, (tuple, list)) else batch
+    local = strategy.experimental_local_results(real)[0]
+    size = local.shape[0] or tf.shape(local)[0]  # static with drop_remainder batches
+    z = gan.sample_noise(size * strategy.num_replicas_in_sync)
+    per_replica = strategy.run(gan._update, args=(batch, z))
+    return {name: strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
+            for name, value in per_replica.items()}
+
+
+@contextlib.contextmanager
+def mixed_precision_policy(mixed: bool):
+    """Layers built inside compute in float16 (variables stay float32) when ``mixed``."""
+    if not mixed:
+        yield
+        return
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
+
+
+def float32_output(model: keras.Model) -> keras.Model:
+    """A copy of ``model`` whose last layer computes in float32: tanh images and D's logits
+    keep full precision for the losses, as the Keras mixed precision guide advises."""
+    last = model.layers[-1]
+
+    def clone(layer):
+        config = layer.get_config()
+        if layer is last:
+            config["dtype"] = "float32"
+        return layer.__class__.from_config(config)
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    if copy.outputs[0].dtype != "float32":  # a model whose last layer is not its output
+        out = keras.layers.Activation("linear", dtype="float32")(copy.outputs[0])
+        copy = keras.Model(copy.inputs, out, name=model.name)
+    return copy
