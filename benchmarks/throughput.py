@@ -90,12 +90,24 @@ def steps_per_execution(name: str, ks=(1, 5, 10), rounds: int = 2,
     return {k: 1000 * secs / steps for k, (steps, secs) in totals.items()}
 
 
-def jit_compile(name: str, seconds: float = 3.0) -> dict[str, float]:
-    """ms/step without and with XLA (``jit_compile=True``), and XLA's compile time."""
+def jit_compile(name: str, rounds: int = 2, seconds: float = 3.0) -> dict[str, float]:
+    """ms/step without and with XLA (``jit_compile=True``), timed in alternation, and the
+    seconds the first XLA step takes (compilation included)."""
     config = get_config(name, quick=False)
-    out = {}
+    batch = random_batch(config)
+    gans, out = {}, {}
     for jit in (False, True):
-        row = step_speed(dataclasses.replace(config, jit_compile=jit), seconds)
-        out["xla" if jit else "plain"] = row["ms_per_step"]
-        out["xla_warmup_s" if jit else "plain_warmup_s"] = row["warmup_s"]
+        start = time.perf_counter()
+        gans[jit] = build_gan(dataclasses.replace(config, jit_compile=jit))
+        float(gans[jit].train_step(batch)["d_loss"])
+        out["xla_warmup_s" if jit else "plain_warmup_s"] = time.perf_counter() - start
+    slow = out["plain_warmup_s"] > 8.0
+    totals = {False: [0, 0.0], True: [0, 0.0]}
+    for _ in range(rounds):
+        for jit, gan in gans.items():
+            calls, secs = time_calls(lambda g=gan: g.train_step(batch),
+                                     lambda m: float(m["d_loss"]), min_calls=1 if slow else 3,
+                                     min_seconds=0 if slow else seconds)
+            totals[jit] = [totals[jit][0] + calls, totals[jit][1] + secs]
+    out["plain"], out["xla"] = (1000 * totals[j][1] / totals[j][0] for j in (False, True))
     return out
