@@ -15,50 +15,40 @@ _QUICK_28 = {"steps": 30, "num_train": 512, "batch_size": 32, "sample_every": 15
 _QUICK_64 = {"steps": 6, "num_train": 64, "batch_size": 8, "sample_every": 3, "log_every": 3,
              "checkpoint_every": 6, "num_fixed": 16}
 
+def _gray28(name: str, description: str, dataset: str, architecture: str, **fields) -> None:
+    """A 28x28 grey recipe: 100-d noise, progress every 500 steps, quality every 2,000."""
+    defaults = dict(image_size=28, channels=1, latent_dim=100, log_every=50, sample_every=500,
+                    num_fixed=64, checkpoint_every=5000, eval_every=2000,
+                    quick_overrides=_QUICK_28)
+    register(GANConfig(name=name, description=description, dataset=dataset,
+                       architecture=architecture, **{**defaults, **fields}))
+
+
 for dataset, prefix, label in (("mnist", "mnist", "MNIST"),
                                ("fashion_mnist", "fashion", "Fashion-MNIST")):
-    register(GANConfig(
-        name=f"{prefix}_mlp",
-        description=f"{label}: the Russian seed's MLP GAN (G 100-256-512-1024-784, D with dropout)",
-        dataset=dataset, image_size=28, channels=1, architecture="mlp_image", latent_dim=100,
-        dropout=0.3, batch_size=32,
-        g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9,  # the seed: Adam(lr=1e-4)
-        steps=30_000,  # 14 epochs of the 70,000 MNIST images at batch 32: ~6 min on a T4
-        log_every=50, sample_every=1000, num_fixed=64, checkpoint_every=5000, eval_every=5000,
-        quick_overrides=_QUICK_28,
-    ))
-    register(GANConfig(
-        name=f"{prefix}_dcgan",
-        description=f"{label}: a small, fast DCGAN at 28x28 (Adam 5e-4, beta_1 0.5)",
-        dataset=dataset, image_size=28, channels=1, architecture="dcgan28", latent_dim=100,
-        model_width=32, dropout=0.3, batch_size=64,
-        # Radford et al.'s beta_1 0.5 with a higher rate than their 2e-4: measured on MNIST on a
-        # 2-core CPU, 5e-4 reached a better classifier score in the same steps (7.3 vs 7.0 at
-        # ~4,000 steps; 7.6 at 9,000). Width 32 keeps a step at ~25 ms on that CPU.
-        g_learning_rate=5e-4, d_learning_rate=5e-4, beta_1=0.5,
-        steps=20_000,  # ~21 epochs of 60,000: ~5 min on a T4
-        log_every=50, sample_every=500, num_fixed=64, checkpoint_every=5000, eval_every=2000,
-        quick_overrides=_QUICK_28,
-    ))
-    register(GANConfig(
-        name=f"{prefix}_cgan",
-        description=f"{label}: class-conditional DCGAN (label embeddings in G and D)",
-        dataset=dataset, image_size=28, channels=1, architecture="cgan28", latent_dim=100,
-        num_classes=10, model_width=32, dropout=0.3, batch_size=64,
-        g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5,
-        steps=20_000, log_every=50, sample_every=500, num_fixed=100, checkpoint_every=5000,
-        eval_every=2000, quick_overrides={**_QUICK_28, "num_fixed": 100},
-    ))
+    _gray28(f"{prefix}_mlp",
+            f"{label}: the Russian seed's MLP GAN (G 100-256-512-1024-784, D with dropout)",
+            dataset, "mlp_image", dropout=0.3, batch_size=32,
+            g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9,  # the seed: Adam(lr=1e-4)
+            steps=30_000,  # 14 epochs of the 70,000 MNIST images at batch 32: ~6 min on a T4
+            sample_every=1000, eval_every=5000)
+    _gray28(f"{prefix}_dcgan", f"{label}: a small, fast DCGAN at 28x28 (Adam 5e-4, beta_1 0.5)",
+            dataset, "dcgan28", model_width=32, dropout=0.3, batch_size=64,
+            # Radford et al.'s beta_1 0.5 with a higher rate than their 2e-4: measured on MNIST
+            # on a 2-core CPU, 5e-4 reached a better classifier score in the same steps (7.3 vs
+            # 7.0 at ~4,000 steps; 7.6 at 9,000). Width 32 keeps a step at ~25 ms on that CPU.
+            g_learning_rate=5e-4, d_learning_rate=5e-4, beta_1=0.5,
+            steps=20_000)  # ~21 epochs of 60,000: ~5 min on a T4
+    _gray28(f"{prefix}_cgan", f"{label}: class-conditional DCGAN (label embeddings in G and D)",
+            dataset, "cgan28", num_classes=10, model_width=32, dropout=0.3, batch_size=64,
+            g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5, steps=20_000,
+            num_fixed=100, quick_overrides={**_QUICK_28, "num_fixed": 100})
 
-register(GANConfig(
-    name="mnist_tutorial",
-    description="MNIST: the TensorFlow DCGAN tutorial's recipe (Adam 1e-4, batch 256), a baseline",
-    dataset="mnist", image_size=28, channels=1, architecture="tutorial28", latent_dim=100,
-    batch_size=256, g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9,
-    steps=11_700,  # the tutorial's 50 epochs of 60,000 at batch 256
-    log_every=50, sample_every=500, num_fixed=64, checkpoint_every=5000, eval_every=2000,
-    quick_overrides=_QUICK_28,
-))
+_gray28("mnist_tutorial",
+        "MNIST: the TensorFlow DCGAN tutorial's recipe (Adam 1e-4, batch 256), a baseline",
+        "mnist", "tutorial28", batch_size=256, g_learning_rate=1e-4, d_learning_rate=1e-4,
+        beta_1=0.9, steps=11_700)  # the tutorial's 50 epochs of 60,000 at batch 256
+
 
 def _rgb64(name: str, description: str, dataset: str, architecture: str, **fields) -> None:
     """A 64x64 RGB recipe for long runs: Radford et al.'s Adam, checkpoints every 10 minutes."""

@@ -1,8 +1,11 @@
 import dataclasses
+import io
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from gan_lib.config import get_config
 
@@ -22,3 +25,28 @@ def tiny_toy():
     return dataclasses.replace(get_config("toy2d", quick=False), steps=40, log_every=5,
                                sample_every=20, checkpoint_every=20, num_train=512,
                                batch_size=64, num_fixed=64)
+
+
+def write_unreadable_images(folder: Path, rng: np.random.Generator) -> int:
+    """Write the files no image decoder can read into ``folder``; returns how many (6).
+
+    A corrupt JPEG, a truncated PNG, an empty file, text named .jpg and a symlink loop
+    (b5_loop_a.jpg <-> b5_loop_b.jpg): what a student's scraped folder holds.
+    """
+    header = io.BytesIO()
+    Image.new("RGB", (64, 64), (1, 2, 3)).save(header, "JPEG")
+    (folder / "b1_corrupt.jpg").write_bytes(header.getvalue()[:20] + rng.bytes(3000))
+    png = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(png, "PNG")
+    (folder / "b2_truncated.png").write_bytes(png.getvalue()[: len(png.getvalue()) // 2])
+    (folder / "b3_empty.jpg").write_bytes(b"")
+    (folder / "b4_text.jpg").write_text("this is not a picture\n")
+    os.symlink("b5_loop_b.jpg", folder / "b5_loop_a.jpg")
+    os.symlink("b5_loop_a.jpg", folder / "b5_loop_b.jpg")
+    return 6
+
+
+@pytest.fixture
+def unreadable_images():
+    """``write_unreadable_images``, for tests that build a messy image folder."""
+    return write_unreadable_images

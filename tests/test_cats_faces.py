@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from gan_lib.data import cats, faces
+from gan_lib.data import archives, cat_landmarks, cats, faces, outliers
 from gan_lib.data.download import DownloadError
 from gan_lib.errors import GanLibError
 
@@ -40,12 +40,13 @@ def _blob_centre(rgb, colour):
 def test_read_cat_annotation(tmp_path):
     good = tmp_path / "a.jpg.cat"
     good.write_text("9 " + " ".join(str(int(v)) for v in CANONICAL.ravel()) + " \n")
-    np.testing.assert_array_equal(cats.read_cat_annotation(good), CANONICAL.astype(np.float32))
+    np.testing.assert_array_equal(cat_landmarks.read_cat_annotation(good),
+                                  CANONICAL.astype(np.float32))
     for text in ("8 1 2 3", "9 1 2 3 4", "9 a b c d e f g h i j k l m n o p q r", ""):
         bad = tmp_path / "bad.jpg.cat"
         bad.write_text(text)
         with pytest.raises(GanLibError, match="bad.jpg.cat"):
-            cats.read_cat_annotation(bad)
+            cat_landmarks.read_cat_annotation(bad)
 
 
 @pytest.mark.parametrize("degrees", [-35.0, 0.0, 20.0])
@@ -55,7 +56,7 @@ def test_align_cat_face_levels_the_eyes(degrees):
     draw = ImageDraw.Draw(photo)
     for (x, y), colour in zip(points[:3], [(255, 0, 0), (0, 0, 255), (0, 255, 0)]):
         draw.ellipse((x - 4, y - 4, x + 4, y + 4), fill=colour)
-    crop = np.asarray(cats.align_cat_face(photo, points, image_size=None))
+    crop = np.asarray(cat_landmarks.align_cat_face(photo, points, image_size=None))
     side = 1.15 * (125 + 0.5 * 25 - 55)  # margin x (chin - top ear point), see cat_face_box
     assert abs(crop.shape[0] - side) <= 1.5 and crop.shape[0] == crop.shape[1]
     (lx, ly), (rx, ry) = _blob_centre(crop, (255, 0, 0)), _blob_centre(crop, (0, 0, 255))
@@ -64,9 +65,9 @@ def test_align_cat_face_levels_the_eyes(degrees):
     assert abs(mx - (lx + rx) / 2) < 1.5 and abs((my - ly) - 25) < 1.5  # mouth straight below
     assert abs((lx + rx) / 2 - crop.shape[1] / 2) < 1.5  # centred between the eyes
     # The eyes given in the other order must not turn the head upside down.
-    _, moved = cats.level_eyes(photo, points[[1, 0, 2, 3, 4, 5, 6, 7, 8]])
+    _, moved = cat_landmarks.level_eyes(photo, points[[1, 0, 2, 3, 4, 5, 6, 7, 8]])
     assert moved[2, 1] > moved[0, 1] and abs(moved[0, 1] - moved[1, 1]) < 1e-3
-    small = cats.align_cat_face(photo, points, image_size=32)
+    small = cat_landmarks.align_cat_face(photo, points, image_size=32)
     assert small.size == (32, 32) and small.mode == "RGB"
 
 
@@ -82,14 +83,14 @@ def test_load_cat_landmarks_skips_bad_pairs_once(tmp_path):
     (folder / "d.jpg.cat").write_text(line)  # no photo
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        heads = cats.load_cat_landmarks(tmp_path, image_size=32, progress=False)
+        heads = cat_landmarks.load_cat_landmarks(tmp_path, image_size=32, progress=False)
     assert heads.shape == (2, 32, 32, 3) and heads.dtype == np.uint8
     assert np.abs(heads[0, 8:24, 8:24].astype(int) - [200, 100, 50]).max() <= 3
     messages = [str(w.message) for w in caught if "skipped" in str(w.message)]
     assert len(messages) == 1 and "skipped 2 of 4" in messages[0]
     assert "c.jpg.cat" in messages[0] and "d.jpg.cat" in messages[0]
     with pytest.raises(GanLibError, match="no CAT annotations"):
-        cats.load_cat_landmarks(tmp_path / "elsewhere")
+        cat_landmarks.load_cat_landmarks(tmp_path / "elsewhere")
 
 
 def _smooth_images(n, seed=0):
@@ -105,7 +106,7 @@ def test_average_hash_matches_numpy_reference():
     bits = (small > small.mean(axis=(1, 2), keepdims=True)).reshape(50, 64)
     reference = np.array([int("".join("1" if b else "0" for b in row), 2) for row in bits],
                          np.uint64)
-    np.testing.assert_array_equal(cats.average_hash(images), reference)
+    np.testing.assert_array_equal(outliers.average_hash(images), reference)
 
 
 def test_near_duplicates_match_brute_force():
@@ -119,7 +120,7 @@ def test_near_duplicates_match_brute_force():
     rng.shuffle(hashes)
     dist = np.array([[bin(int(a) ^ int(b)).count("1") for b in hashes] for a in hashes])
     expected = [j for j in range(len(hashes)) if (dist[j, :j] <= 5).any()]
-    got = cats._near_duplicates(hashes, np.arange(len(hashes)), 5)
+    got = outliers._near_duplicates(hashes, np.arange(len(hashes)), 5)
     assert sorted(got.tolist()) == expected and len(expected) >= 4
 
 
@@ -129,7 +130,7 @@ def test_atypicality_matches_svd_reference():
                   for im in images]) / 255.0
     u, _, _ = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)
     reference = np.linalg.norm(u[:, :8] * np.sqrt(len(x) - 1), axis=1)
-    np.testing.assert_allclose(cats._atypicality(images, 8), reference, rtol=1e-6)
+    np.testing.assert_allclose(outliers._atypicality(images, 8), reference, rtol=1e-6)
 
 
 def test_find_outliers_and_clean_on_planted_images():
@@ -138,7 +139,7 @@ def test_find_outliers_and_clean_on_planted_images():
     near = np.clip(images[5].astype(int) + 3, 0, 255).astype(np.uint8)  # same photo, brighter
     flat = np.full((64, 64, 3), 120, np.uint8)
     images = np.concatenate([images, exact[None], near[None], flat[None]])
-    found = cats.find_outliers(images)
+    found = outliers.find_outliers(images)
     assert found["exact_duplicates"].tolist() == [60]
     assert 61 in found["near_duplicates"] and 60 not in found["near_duplicates"]
     assert found["low_detail"].tolist() == [62]
@@ -146,12 +147,12 @@ def test_find_outliers_and_clean_on_planted_images():
         "exact_duplicates", "near_duplicates", "low_detail", "atypical"}
     for name in ("exact_duplicates", "near_duplicates", "low_detail", "atypical"):
         assert found[name].dtype == np.int64
-    kept, report = cats.clean_cat_faces(images, drop=("exact_duplicates", "low_detail"))
+    kept, report = outliers.clean_cat_faces(images, drop=("exact_duplicates", "low_detail"))
     assert report["num_before"] == 63 and report["num_after"] == 61 == len(kept)
     np.testing.assert_array_equal(kept, images[report["kept"]])
     assert 60 not in report["kept"] and 62 not in report["kept"]
     with pytest.raises(GanLibError, match="unknown outlier"):
-        cats.clean_cat_faces(images, drop=("blurry",))
+        outliers.clean_cat_faces(images, drop=("blurry",))
 
 
 def _png_bytes(colour):
@@ -189,14 +190,14 @@ def test_cat_faces_download_and_unpack(tmp_path, monkeypatch):
 def test_unsafe_archives_are_refused(tmp_path):
     evil = _tar(tmp_path / "evil.tar.gz", {"../evil.png": _png_bytes((1, 2, 3))})
     with pytest.raises(GanLibError, match="unsafe path"):
-        faces.extract_archive(evil, tmp_path / "out")
+        archives.extract_archive(evil, tmp_path / "out")
     assert not (tmp_path / "evil.png").exists()
     with tarfile.open(tmp_path / "link.tar.gz", "w:gz") as t:
         info = tarfile.TarInfo("x/link.png")
         info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
         t.addfile(info)
     with pytest.raises(GanLibError, match="link"):
-        faces.extract_archive(tmp_path / "link.tar.gz", tmp_path / "out")
+        archives.extract_archive(tmp_path / "link.tar.gz", tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
@@ -318,7 +319,7 @@ def test_shared_cat_faces(shared_cats):
 
 
 def test_shared_cat_outliers(shared_cats):
-    found = cats.find_outliers(shared_cats)
+    found = outliers.find_outliers(shared_cats)
     counts = {k: len(v) for k, v in found.items() if k != "reasons"}
     print(f"\noutliers in the 3,000 shared cats: {counts}")
     for name, count in counts.items():
@@ -341,11 +342,11 @@ def test_shared_faces(shared_data, image_cache):
 def test_shared_cat_landmarks(shared_data):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        heads = cats.load_cat_landmarks(shared_data, progress=False)
+        heads = cat_landmarks.load_cat_landmarks(shared_data, progress=False)
     skipped = [str(w.message) for w in caught if "skipped" in str(w.message)]
     print(f"\ncat_landmarks: {len(heads)} faces; {skipped or 'none skipped'}")
     assert heads.shape == (72, 64, 64, 3) and not skipped
     for path in sorted((shared_data / "cat_landmarks").rglob("*.cat"))[:10]:
-        points = cats.read_cat_annotation(path)
-        _, moved = cats.level_eyes(Image.new("RGB", (8, 8)), points)
+        points = cat_landmarks.read_cat_annotation(path)
+        _, moved = cat_landmarks.level_eyes(Image.new("RGB", (8, 8)), points)
         assert abs(moved[0, 1] - moved[1, 1]) < 1e-3  # eyes level after the rotation

@@ -1,6 +1,5 @@
 """load_image_folder on every kind of file a real folder holds: odd modes, broken files, caches."""
 
-import io
 import os
 import time
 import warnings
@@ -48,21 +47,6 @@ def _good_files(d):
     frames[0].save(d / "10_anim.gif", save_all=True, append_images=frames[1:])
     _save(Image.new("1", (16, 16), 1), d / "11_onebit.png")
     return 11
-
-
-def _bad_files(d, rng):
-    """Files no decoder can read; returns how many."""
-    header = io.BytesIO()
-    Image.new("RGB", (64, 64), (1, 2, 3)).save(header, "JPEG")
-    (d / "b1_corrupt.jpg").write_bytes(header.getvalue()[:20] + rng.bytes(3000))
-    png = io.BytesIO()
-    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(png, "PNG")
-    (d / "b2_truncated.png").write_bytes(png.getvalue()[: len(png.getvalue()) // 2])
-    (d / "b3_empty.jpg").write_bytes(b"")
-    (d / "b4_text.jpg").write_text("this is not a picture\n")
-    os.symlink("b5_loop_b.jpg", d / "b5_loop_a.jpg")  # a file symlink loop
-    os.symlink("b5_loop_a.jpg", d / "b5_loop_b.jpg")
-    return 6
 
 
 def test_every_mode_decodes_to_the_right_rgb(tmp_path):
@@ -121,9 +105,9 @@ def test_huge_jpeg_uses_reduced_decoding_and_keeps_the_box(tmp_path):
     assert abs(whole[..., 0].mean() - 127.5) < 6 and abs(whole[..., 2].mean() - 127.5) < 6
 
 
-def test_folder_skips_bad_files_with_one_warning(tmp_path):
+def test_folder_skips_bad_files_with_one_warning(tmp_path, unreadable_images):
     rng = np.random.default_rng(0)
-    good, bad = _good_files(tmp_path), _bad_files(tmp_path, rng)
+    good, bad = _good_files(tmp_path), unreadable_images(tmp_path, rng)
     sub = tmp_path / "nested" / "deeper"
     sub.mkdir(parents=True)
     _save(Image.new("RGB", (10, 10), (0, 255, 0)), sub / "z_green.jpeg")

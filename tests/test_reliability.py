@@ -4,7 +4,6 @@ keeping the last good checkpoint, and command-line mistakes about folders and nu
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 import re
 import warnings
@@ -26,7 +25,7 @@ COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255),
            "orange": (255, 128, 0), "teal": (0, 128, 255)}
 
 
-def _messy_cat_folder(folder) -> tuple[dict[str, tuple], int]:
+def _messy_cat_folder(folder, unreadable_images) -> tuple[dict[str, tuple], int]:
     """Every kind of file a student's folder holds; returns (readable: colour, unreadable count)."""
     folder.mkdir(parents=True)
     readable = {}
@@ -53,18 +52,7 @@ def _messy_cat_folder(folder) -> tuple[dict[str, tuple], int]:
     big.save(folder / "huge.jpg", quality=90)
     readable["huge.jpg"] = (255, 128, 0)
 
-    rng = np.random.default_rng(0)
-    jpeg = io.BytesIO()
-    Image.new("RGB", (64, 64), (1, 2, 3)).save(jpeg, "JPEG")
-    (folder / "corrupt.jpg").write_bytes(jpeg.getvalue()[:20] + rng.bytes(2000))
-    png = io.BytesIO()
-    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(png, "PNG")
-    (folder / "truncated.png").write_bytes(png.getvalue()[:len(png.getvalue()) // 2])
-    (folder / "empty.jpg").write_bytes(b"")
-    (folder / "notes.jpg").write_text("not a picture\n")
-    os.symlink("loop_b.jpg", folder / "loop_a.jpg")
-    os.symlink("loop_a.jpg", folder / "loop_b.jpg")
-    unreadable = 6
+    unreadable = unreadable_images(folder, np.random.default_rng(0))
     locked = folder / "locked.png"
     Image.new("RGB", (64, 64), (9, 9, 9)).save(locked)
     os.chmod(locked, 0)
@@ -75,9 +63,9 @@ def _messy_cat_folder(folder) -> tuple[dict[str, tuple], int]:
     return readable, unreadable
 
 
-def test_a_messy_image_folder_trains_end_to_end(tmp_path):
+def test_a_messy_image_folder_trains_end_to_end(tmp_path, unreadable_images):
     root = tmp_path / "data"
-    readable, unreadable = _messy_cat_folder(root / "cat_faces")
+    readable, unreadable = _messy_cat_folder(root / "cat_faces", unreadable_images)
     config = dataclasses.replace(get_config("cats64", quick=True), steps=4, log_every=2,
                                  sample_every=2, checkpoint_every=4)
     with warnings.catch_warnings(record=True) as caught:
@@ -186,3 +174,66 @@ def test_negative_seed_is_one_line(capsys, tmp_path):
     assert main(["train", "toy2d", "--out", str(tmp_path / "r"), "--steps", "5",
                  "--seed", "-5"]) == 2
     assert "seed" in capsys.readouterr().err
+
+
+def test_a_history_from_an_older_gan_lib_is_migrated_by_column_name(tmp_path):
+    from gan_lib.runs import History
+
+    path = tmp_path / "history.csv"
+    path.write_text("step,seconds,d_loss,g_loss,old_metric\n"
+                    "10,1.5,0.7,0.9,3\n20,3.0,0.6,1.1,4\n30,4.5,0.5,1.2,5\n")
+    history = History(path, ("d_loss", "g_loss", "d_grad_norm"))
+    with pytest.warns(UserWarning, match=r"added empty columns \['d_grad_norm'\]; "
+                                         r"dropped columns \['old_metric'\]"):
+        history.truncate_after(20)  # resuming from the checkpoint at step 20
+    history.append({"step": 30, "seconds": 5.0, "d_loss": 0.4, "g_loss": 1.3,
+                    "d_grad_norm": 2.5})
+    data = read_history(path)
+    np.testing.assert_array_equal(data["step"], [10, 20, 30])
+    np.testing.assert_array_equal(data["g_loss"], [0.9, 1.1, 1.3])
+    assert np.isnan(data["d_grad_norm"][:2]).all() and data["d_grad_norm"][2] == 2.5
+    assert "old_metric" not in data
+
+    path.write_text("epoch,loss\n1,0.5\n")  # not ours
+    with pytest.raises(GanLibError, match="is not a gan_lib history"):
+        History(path, ("d_loss",)).truncate_after(5)
+
+
+@pytest.mark.parametrize("where", ["frame", "checkpoint"])
+def test_a_full_disk_is_one_clear_error_and_the_run_resumes(tmp_path, tiny_toy, monkeypatch,
+                                                           where):
+    import errno
+
+    from gan_lib.gif import FrameStore
+
+    calls = {"n": 0}
+    if where == "frame":
+        original = FrameStore.save
+
+        def full(self, step, frame):
+            calls["n"] += 1
+            if calls["n"] == 3:  # the frame at step 40, after the checkpoint at step 20
+                raise OSError(errno.ENOSPC, "No space left on device", str(self.folder))
+            return original(self, step, frame)
+
+        monkeypatch.setattr(FrameStore, "save", full)
+    else:
+        original = tf.train.CheckpointManager.save
+
+        def full(self, *args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 2:  # TensorFlow's own wording for ENOSPC
+                raise tf.errors.ResourceExhaustedError(
+                    None, None, "ckpt-40_temp/part-00000: No space left on device")
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(tf.train.CheckpointManager, "save", full)
+    out = tmp_path / "run"
+    with pytest.raises(GanLibError, match=r"the disk holding .*run is full \(.*No space left "
+                                          r"on device.*\); free some space"):
+        train(tiny_toy, out, progress=False)
+    monkeypatch.undo()
+    result = train(tiny_toy, out, resume=True, progress=False)  # space again: it continues
+    assert result.step == tiny_toy.steps
+    steps = read_history(out / "history.csv")["step"]
+    np.testing.assert_array_equal(steps, np.arange(5, tiny_toy.steps + 1, 5))

@@ -1,4 +1,4 @@
-"""CelebA faces for the 64x64 lessons, and safe extraction of downloaded archives.
+"""CelebA faces for the 64x64 lessons.
 
 Licence: CelebA (Liu, Luo, Wang and Tang, "Deep Learning Face Attributes in the Wild", ICCV
 2015) may be used for **non-commercial research and education only**; by downloading it you
@@ -9,13 +9,11 @@ in the shared test folder are unchanged files from ``img_align_celeba``.
 from __future__ import annotations
 
 import os
-import shutil
-import tarfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from gan_lib.data.archives import extract_archive
 from gan_lib.data.images import list_image_files, load_image_folder
 from gan_lib.data.paths import data_root
 from gan_lib.errors import GanLibError
@@ -27,57 +25,6 @@ CELEBA_MD5 = "00d2c5bc6d35e252742224ab0c1e8fcb"
 CELEBA_URL = ("https://drive.usercontent.google.com/download?id="
               f"{CELEBA_FILE_ID}&export=download&confirm=t")
 CELEBA_LICENCE = "CelebA may be used for non-commercial research and education only"
-
-
-def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
-    """Unpack a .zip or .tar(.gz) into ``dest``, refusing anything that would escape it.
-
-    Members with absolute paths, ``..`` parts, links or device files make the whole archive
-    fail (a GanLibError) before anything is written. Files go to a temporary folder that is
-    renamed into place, so an interrupted extraction leaves nothing half-done in ``dest``.
-    """
-    archive, dest = Path(archive), Path(dest)
-    tmp = dest.parent / f".{dest.name}.extracting"
-    shutil.rmtree(tmp, ignore_errors=True)
-
-    def check(name: str) -> None:
-        parts = Path(name).parts
-        if Path(name).is_absolute() or ".." in parts or (parts and ":" in parts[0]):
-            raise GanLibError(f"{archive} holds an unsafe path {name!r}; refusing to unpack it")
-
-    try:
-        if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as z:
-                for name in z.namelist():
-                    check(name)
-                z.extractall(tmp)
-        elif tarfile.is_tarfile(archive):
-            with tarfile.open(archive) as t:
-                members = t.getmembers()
-                for m in members:
-                    check(m.name)
-                    if not (m.isfile() or m.isdir()):
-                        raise GanLibError(f"{archive} holds a link or special file {m.name!r}; "
-                                          "refusing to unpack it")
-                if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: a second guard
-                    t.extractall(tmp, members=members, filter="data")
-                else:
-                    t.extractall(tmp, members=members)
-        else:
-            raise GanLibError(f"{archive} is neither a zip nor a tar archive; delete it and "
-                              "download it again")
-        dest.mkdir(parents=True, exist_ok=True)
-        for item in sorted(tmp.iterdir()):
-            target = dest / item.name
-            if target.exists():
-                shutil.rmtree(target) if target.is_dir() else target.unlink()
-            os.replace(item, target)
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
-        raise GanLibError(f"could not unpack {archive} into {dest}: {e} (delete the archive "
-                          "and download it again)") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest
 
 
 def download_celeba(folder: str | os.PathLike) -> Path:

@@ -56,7 +56,7 @@ def _faces(root: Root, image_size: int):
 
 
 def _cat_landmarks(root: Root, image_size: int):
-    from gan_lib.data.cats import load_cat_landmarks
+    from gan_lib.data.cat_landmarks import load_cat_landmarks
     return load_cat_landmarks(root, image_size=image_size), None
 
 

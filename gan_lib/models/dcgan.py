@@ -17,6 +17,17 @@ def normal_init() -> keras.initializers.Initializer:
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
 
 
+def add_down_block(model: keras.Sequential, filters: int, *, batch_norm: bool,
+                   use_bias: bool = False, initializer=None) -> None:
+    """Append a DCGAN discriminator block: 4x4 stride-2 convolution (halves the size),
+    optional BatchNorm, LeakyReLU(0.2). ``initializer``: default N(0, 0.02)."""
+    model.add(layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=use_bias,
+                            kernel_initializer=initializer or normal_init()))
+    if batch_norm:
+        model.add(layers.BatchNormalization())
+    model.add(layers.LeakyReLU(negative_slope=0.2))
+
+
 def build_dcgan28_generator(latent_dim: int = 100, width: int = 64, channels: int = 1,
                             kernel_size: int = 4) -> keras.Sequential:
     """Generator z -> 28x28 image: Dense -> 7x7x(2*width) -> 14x14xwidth -> 28x28xchannels.

@@ -13,7 +13,7 @@ import keras
 from keras import layers
 
 from gan_lib.errors import GanLibError
-from gan_lib.models.dcgan import normal_init
+from gan_lib.models.dcgan import add_down_block, normal_init
 
 
 def _truncated_init() -> keras.initializers.Initializer:
@@ -63,11 +63,7 @@ def build_cats64_discriminator() -> keras.Sequential:
     size = 64
     for i, filters in enumerate((64, 64, 128, 256)):
         size //= 2
-        model.add(layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False,
-                                kernel_initializer=_truncated_init()))
-        if i > 0:
-            model.add(layers.BatchNormalization())
-        model.add(layers.LeakyReLU(negative_slope=0.2))
+        add_down_block(model, filters, batch_norm=i > 0, initializer=_truncated_init())
         assert model.output_shape == (None, size, size, filters)
     model.add(layers.Flatten())
     model.add(layers.Dense(1, kernel_initializer=_truncated_init()))
@@ -117,11 +113,7 @@ def build_dcgan64_discriminator() -> keras.Sequential:
     """
     model = keras.Sequential([keras.Input((64, 64, 3))], name="discriminator")
     for filters, size, bias in ((64, 32, False), (128, 16, False), (256, 8, True), (512, 4, True)):
-        model.add(layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=bias,
-                                kernel_initializer=normal_init()))
-        if filters > 64:
-            model.add(layers.BatchNormalization())
-        model.add(layers.LeakyReLU(negative_slope=0.2))
+        add_down_block(model, filters, batch_norm=filters > 64, use_bias=bias)
         assert model.output_shape == (None, size, size, filters)
     model.add(layers.Conv2D(1, 4, padding="valid", use_bias=False,
                             kernel_initializer=normal_init()))
