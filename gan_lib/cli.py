@@ -72,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quick", action="store_true", help="few-steps variant (as GAN_LIB_QUICK=1)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs")
+    speed = t.add_argument_group("speed (see benchmarks/README.md for what each buys)")
+    speed.add_argument("--mixed-precision", action="store_true",
+                       help="float16 compute with loss scaling (GPUs with tensor cores: T4 on)")
+    speed.add_argument("--steps-per-execution", type=_positive_int,
+                       help="train steps per tf.function call (pays for small models)")
+    speed.add_argument("--jit-compile", action="store_true", help="compile the step with XLA")
+    speed.add_argument("--one-device", action="store_true",
+                       help="do not spread over several GPUs or a TPU (default: use them all)")
 
     s = sub.add_parser("sample", help="write generated samples of a trained run to .npz")
     s.add_argument("run", help="a run folder (holds generator.keras)")
@@ -94,7 +102,8 @@ def _train(args) -> None:
     changes = {k: v for k, v in {
         "steps": args.steps, "max_seconds": args.max_seconds, "batch_size": args.batch_size,
         "seed": args.seed, "toy_distribution": args.distribution, "loss": args.loss,
-        "tensorboard": args.tensorboard or None,
+        "tensorboard": args.tensorboard or None, "mixed_precision": args.mixed_precision or None,
+        "steps_per_execution": args.steps_per_execution, "jit_compile": args.jit_compile or None,
     }.items() if v is not None}
     if args.distribution and not config.is_2d:
         raise GanLibError(f"--distribution is for toy2d, not {config.name}")
@@ -103,10 +112,13 @@ def _train(args) -> None:
     if args.data is not None and not Path(args.data).is_dir():
         raise GanLibError(f"--data {args.data} is not a folder")
 
-    from gan_lib.loop import train  # TensorFlow loads here, after the arguments are checked
+    from gan_lib.distribute import pick_strategy  # TensorFlow loads here, after the checks
+    from gan_lib.loop import train
 
+    strategy, where = (None, "one device (--one-device)") if args.one_device else pick_strategy()
+    print(f"{config.name}: training on {where}", flush=True)
     result = train(config, out, data_root=args.data, resume=args.resume, epochs=args.epochs,
-                   progress=not args.no_progress)
+                   progress=not args.no_progress, strategy=strategy)
     print(f"{config.name}: step {result.step} ({result.stopped}); wrote {result.out_dir}/")
 
 

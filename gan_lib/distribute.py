@@ -32,6 +32,8 @@ import os
 import keras
 import tensorflow as tf
 
+from gan_lib.errors import GanLibError
+
 
 def pick_strategy(tpu: bool = True) -> tuple[tf.distribute.Strategy, str]:
     """The best strategy for this runtime and a one-line description of it.
@@ -60,6 +62,29 @@ def pick_strategy(tpu: bool = True) -> tuple[tf.distribute.Strategy, str]:
                           f"(global batch split {len(gpus)} ways)")
     where = f"one GPU ({gpus[0].name})" if gpus else "the CPU (no GPU found)"
     return tf.distribute.get_strategy(), f"default strategy on {where}"
+
+
+def replicated_strategy(strategy: tf.distribute.Strategy | None,
+                        batch_size: int) -> tf.distribute.Strategy | None:
+    """``strategy`` if it spreads the work over replicas, else None (one device, no scope).
+
+    TensorFlow's default strategy (``pick_strategy`` on one GPU or the CPU) is one device: the
+    GAN then takes the plain single-device path, exactly as without a strategy.
+
+    Raises:
+        GanLibError: ``batch_size`` (the global batch) does not split evenly over the replicas.
+    """
+    if strategy is None or (strategy is tf.distribute.get_strategy()
+                            and not tf.distribute.has_strategy()):
+        return None
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        lower = max(replicas, batch_size - batch_size % replicas)
+        raise GanLibError(
+            f"batch_size {batch_size} does not split evenly over {replicas} replicas; use a "
+            f"multiple of {replicas} such as {lower} or {lower + replicas} "
+            f"(--batch-size, or dataclasses.replace(config, batch_size=...))")
+    return strategy
 
 
 def _tpu_address() -> str | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import imageio
 import imageio.v3  # noqa: F401  (imports the v3 API onto the imageio module)
 import numpy as np
+from PIL import Image
 
 _FRAME = re.compile(r"^step_(\d+)\.png$")
 
@@ -74,7 +75,9 @@ class GifStreamWriter:
         self._file = open(self.path, "wb")
 
     def append(self, frame: np.ndarray) -> None:
-        """Add one uint8 ``[H, W, 3]`` frame (all frames must have the same size)."""
+        """Add one uint8 ``[H, W, 3]`` frame. A frame of another size than the first (a run
+        folder continued by another gan_lib version, whose frames look different) is scaled
+        to the first one's size: a GIF has one size."""
         frame = np.ascontiguousarray(np.asarray(frame, np.uint8)[..., :3])
         height, width = frame.shape[:2]
         if self.size is None:
@@ -83,7 +86,7 @@ class GifStreamWriter:
             self._file.write(b"\x21\xff\x0bNETSCAPE2.0\x03\x01"
                              + struct.pack("<H", self.loop) + b"\x00")
         elif self.size != (width, height):
-            raise ValueError(f"frame {self.count} is {width}x{height}, expected {self.size}")
+            frame = np.asarray(Image.fromarray(frame).resize(self.size, Image.BILINEAR))
         one = imageio.v3.imwrite("<bytes>", frame, extension=".gif")
         self._file.write(_frame_blocks(one, self.delay))
         self.count += 1

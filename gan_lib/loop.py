@@ -21,6 +21,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from gan_lib import viz
+from gan_lib.checkpoints import has_checkpoint, keep_checkpoints_before, repair_checkpoints
 from gan_lib.config import GANConfig
 from gan_lib.data import TrainingData, load_dataset, outputs_root
 from gan_lib.diagnostics import DiscriminatorWinsAlarm
@@ -31,12 +32,10 @@ from gan_lib.metrics import toy_metrics
 from gan_lib.runs import (
     History,
     check_resumable,
-    has_checkpoint,
-    keep_checkpoints_before,
+    disk_full_is_a_clear_error,
     read_config,
     read_history,
     remove_leftovers,
-    repair_checkpoints,
     write_config,
 )
 from gan_lib.train import GAN, build_gan
@@ -99,24 +98,26 @@ def fixed_labels(config: GANConfig) -> tf.Tensor | None:
 
 
 def render_frame(config: GANConfig, gan: GAN, fixed_noise, data: TrainingData,
-                 step: int) -> tuple[np.ndarray, np.ndarray]:
-    """Generated samples of the fixed noise and one uint8 picture of them for the GIF."""
+                 step: int, detailed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Generated samples of the fixed noise and one uint8 picture of them.
+
+    2D data: ``viz.toy_frame`` for the GIF (fast), or with ``detailed`` ``viz.plot_2d``'s
+    Matplotlib figure with axes and legend (``samples.png``, once per session).
+    """
     labels = fixed_labels(config)
     z = fixed_noise if labels is None else fixed_noise[:len(labels)]
     fake = gan.generate(z, labels, use_ema=True).numpy()  # the weight average, if on
     if config.is_2d:
-        fig = viz.plot_2d(data.preview, fake, gan.discriminator, lim=_lim(data.preview),
-                          title=f"step {step}")
-        return fake, viz.figure_to_array(fig)
+        lim = viz.points_limits(data.preview)
+        if detailed:
+            fig = viz.plot_2d(data.preview, fake, gan.discriminator, lim=lim,
+                              title=f"step {step}")
+            return fake, viz.figure_to_array(fig)
+        surface = viz.decision_surface(gan.discriminator, lim, resolution=64)
+        return fake, viz.toy_frame(data.preview, fake, surface, lim, title=f"step {step}")
     if labels is not None:  # one row per class
         return fake, viz.image_grid(fake, ncols=len(labels) // config.num_classes)
     return fake, viz.image_grid(fake[:64])
-
-
-def _lim(points: np.ndarray):
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    margin = 0.25 * (hi - lo) + 0.5
-    return (lo[0] - margin[0], hi[0] + margin[0], lo[1] - margin[1], hi[1] + margin[1])
 
 
 def _save_generator(gan: GAN, path: Path) -> None:
@@ -129,7 +130,8 @@ def write_outputs(config: GANConfig, gan: GAN, fixed_noise, data: TrainingData, 
                   save_generator: bool = True) -> dict:
     """samples.png, losses.png, progress.gif (and generator.keras) from what the run has now."""
     history = read_history(out / "history.csv")
-    fake, frame = render_frame(config, gan, fixed_noise, data, int(gan.step.numpy()))
+    fake, frame = render_frame(config, gan, fixed_noise, data, int(gan.step.numpy()),
+                               detailed=True)
     viz.plt.imsave(out / "samples.png", frame)
     if history:
         fig = viz.plot_history(history, smooth=max(1, len(history["step"]) // 50))
@@ -176,7 +178,7 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
         steps_per_epoch = max(1, data.num_examples // config.batch_size)
         config = dataclasses.replace(config, steps=epochs * steps_per_epoch)
 
-    gan = build_gan(config) if strategy is None else build_gan(config, strategy=strategy)
+    gan = build_gan(config, strategy)
     fixed_noise = tf.Variable(tf.random.Generator.from_seed(config.seed + 1).normal(
         [config.num_fixed, config.latent_dim]), trainable=False, name="fixed_noise")
     checkpoint = tf.train.Checkpoint(gan=gan, fixed_noise=fixed_noise)
@@ -189,24 +191,25 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
         gan.g_optimizer.learning_rate = config.g_learning_rate
         gan.d_optimizer.learning_rate = config.d_learning_rate
     start = int(gan.step.numpy())
-    write_config(out / "config.json", config)
+    with disk_full_is_a_clear_error(out):  # Colab's disk or Drive quota: say so
+        write_config(out / "config.json", config)
 
-    frames = FrameStore(out / "frames")
-    frames.prune_after(start)
-    history = History(out / "history.csv", gan.metric_names + metric_columns(config))
-    history.truncate_after(start)
-    seconds_before = history.last_seconds()
-    if start == 0:
-        frames.save(0, render_frame(config, gan, fixed_noise, data, 0)[1])
+        frames = FrameStore(out / "frames")
+        frames.prune_after(start)
+        history = History(out / "history.csv", gan.metric_names + metric_columns(config))
+        history.truncate_after(start)
+        seconds_before = history.last_seconds()
+        if start == 0:
+            frames.save(0, render_frame(config, gan, fixed_noise, data, 0)[1])
 
-    session = _Session(config, gan, fixed_noise, data, out, manager, frames, history)
-    stopped = session.run(start, seconds_before, progress)
-    step = int(gan.step.numpy())
-    # Never save a number twice: TensorFlow rewrites the .index in place, and a kill then
-    # would break the checkpoint the state file names.
-    if not (manager.latest_checkpoint or "").endswith(f"-{step}"):
-        manager.save(checkpoint_number=step)
-    write_outputs(config, gan, fixed_noise, data, out)
+        session = _Session(config, gan, fixed_noise, data, out, manager, frames, history)
+        stopped = session.run(start, seconds_before, progress)
+        step = int(gan.step.numpy())
+        # Never save a number twice: TensorFlow rewrites the .index in place, and a kill then
+        # would break the checkpoint the state file names.
+        if not (manager.latest_checkpoint or "").endswith(f"-{step}"):
+            manager.save(checkpoint_number=step)
+        write_outputs(config, gan, fixed_noise, data, out)
     return RunResult(gan, out, read_history(out / "history.csv"), fixed_noise, stopped)
 
 

@@ -11,12 +11,14 @@ Layout of ``DIR``::
 Every file is written under a temporary name and renamed when complete, so a session killed at
 any moment (a Colab runtime dying) leaves complete files plus temporary leftovers, which the
 next session deletes (``remove_leftovers``) before it trusts the checkpoints
-(``repair_checkpoints``).
+(``gan_lib.checkpoints.repair_checkpoints``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import json
 import math
 import os
@@ -54,8 +56,22 @@ class History:
         header, body = rows[0], rows[1:]
         keep = [r for r in body if len(r) == len(header) and r[0] and int(r[0]) <= step]
         if tuple(header) != self.columns:
-            raise GanLibError(f"{self.path} has columns {header}, expected {list(self.columns)}")
-        self._write_all([header] + keep)
+            keep = self._migrate(header, keep)
+        self._write_all([list(self.columns)] + keep)
+
+    def _migrate(self, header: list[str], rows: list[list[str]]) -> list[list[str]]:
+        """Rows of a history written with other columns (an older gan_lib), by column name:
+        new columns stay empty for the earlier rows (NaN when read), dropped ones go."""
+        if header[:2] != ["step", "seconds"]:
+            raise GanLibError(f"{self.path} is not a gan_lib history (its columns are "
+                              f"{header}); move it away or train into a new --out folder")
+        added = [c for c in self.columns if c not in header]
+        dropped = [c for c in header if c not in self.columns]
+        warnings.warn(f"{self.path}: written by another gan_lib version; "
+                      + "; ".join(f"{what} columns {names}" for what, names in
+                                  (("added empty", added), ("dropped", dropped)) if names),
+                      stacklevel=3)
+        return [[dict(zip(header, r)).get(c, "") for c in self.columns] for r in rows]
 
     def _write_all(self, rows) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
@@ -132,10 +148,6 @@ def check_resumable(saved: GANConfig, wanted: GANConfig) -> None:
                           + "; ".join(diffs) + "); use a new --out folder")
 
 
-def has_checkpoint(run_dir: str | os.PathLike) -> bool:
-    return (Path(run_dir) / "checkpoints" / "checkpoint").exists()
-
-
 # What writers leave behind when killed before their rename: ours (gan_lib.gif, loop, History,
 # write_config, evaluate, prepare_out_dir's probe) and TensorFlow's checkpoint parts and state.
 # Only our own names in the run folder itself, which may also hold the user's files.
@@ -162,97 +174,22 @@ def remove_leftovers(run_dir: str | os.PathLike) -> list[Path]:
     return found
 
 
-def _unreadable(prefix: str) -> str | None:
-    """Why the checkpoint ``prefix`` cannot be read in full (index and every tensor), or None."""
-    import tensorflow as tf
+_DISK_FULL = ("No space left on device", "Disk quota exceeded")  # TensorFlow's messages
 
+
+@contextlib.contextmanager
+def disk_full_is_a_clear_error(run_dir: str | os.PathLike):
+    """Turn a full disk (or Drive quota) while a run writes into one ``GanLibError`` that says
+    what to do. Every file is renamed into place only when complete, so the run resumes from
+    its last complete checkpoint once there is space."""
     try:
-        reader = tf.train.load_checkpoint(prefix)
-        for key in reader.get_variable_to_shape_map():
-            reader.get_tensor(key)  # checks the tensor's checksum
-    except (tf.errors.OpError, ValueError) as e:
-        return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    return None
-
-
-def _state(folder: Path):
-    """The checkpoint state of ``folder`` as (names oldest first, timestamps, proto) or None."""
-    import tensorflow as tf
-
-    state = tf.train.get_checkpoint_state(str(folder))
-    if state is None:
-        return None
-    # get_checkpoint_state makes paths absolute; the manager writes them relative to folder
-    names = [Path(p).name for p in state.all_model_checkpoint_paths
-             or [state.model_checkpoint_path]]
-    return names, list(state.all_model_checkpoint_timestamps), state
-
-
-def _keep_only(folder: Path, state, count: int) -> str | None:
-    """Delete all but the oldest ``count`` checkpoints and rewrite the state file to match."""
-    names, times, proto = state
-    for name in names[count:]:
-        for file in folder.glob(name + ".*"):
-            file.unlink(missing_ok=True)
-    if not count:
-        (folder / "checkpoint").unlink(missing_ok=True)
-        return None
-    lines = [f'model_checkpoint_path: "{names[count - 1]}"']
-    lines += [f'all_model_checkpoint_paths: "{n}"' for n in names[:count]]
-    lines += [f"all_model_checkpoint_timestamps: {t!r}" for t in times[:count]]
-    lines.append(f"last_preserved_timestamp: {proto.last_preserved_timestamp!r}")
-    tmp = folder / "checkpoint.tmp"
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, folder / "checkpoint")  # as TensorFlow does: never half a state file
-    return str(folder / names[count - 1])
-
-
-def repair_checkpoints(folder: str | os.PathLike) -> str | None:
-    """Make the checkpoint state of ``folder`` name its newest checkpoint that reads in full.
-
-    TensorFlow rewrites a checkpoint's ``.index`` in place when a checkpoint number is saved
-    again, so a kill at that moment (or a half-synced copy of the folder) can leave the
-    checkpoint the state names unreadable. Broken ones are deleted with a warning and the
-    state file is rewritten to name the newest good one.
-
-    Returns:
-        The prefix of the checkpoint to resume from, or None if ``folder`` has no state file.
-    Raises:
-        GanLibError: no checkpoint the state lists can be read.
-    """
-    folder = Path(folder)
-    state = _state(folder)
-    if state is None:
-        return None
-    names = state[0]
-    broken = []
-    for name in reversed(names):  # newest first
-        problem = _unreadable(str(folder / name))
-        if problem is None:
-            break
-        broken.append(f"{name} ({problem})")
-    else:
-        raise GanLibError(f"no checkpoint in {folder} can be read: {'; '.join(broken)}. "
-                          "This run cannot be resumed; train into a new --out folder")
-    if not broken:
-        return str(folder / name)
-    good = _keep_only(folder, state, len(names) - len(broken))
-    warnings.warn(f"{folder}: resuming from {Path(good).name}; the newer {'; '.join(broken)} "
-                  "was cut off while being written (a killed session?) and has been deleted",
-                  stacklevel=2)
-    return good
-
-
-def keep_checkpoints_before(folder: str | os.PathLike, step: int) -> str | None:
-    """Delete the checkpoints of ``folder`` at ``step`` or later; returns the newest left.
-
-    For divergence: a checkpoint at step c holds the weights after step c, and only a finite
-    loss at step c + 1 shows they are sound, so checkpoints from the last finite history row
-    on are not known to be good; a resume must not start from them.
-    """
-    folder = Path(folder)
-    state = _state(folder)
-    if state is None:
-        return None
-    numbers = [int(n.rpartition("-")[2]) for n in state[0]]
-    return _keep_only(folder, state, sum(n < step for n in numbers))
+        yield
+    except Exception as e:
+        full = (isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
+                or any(text in str(e) for text in _DISK_FULL))
+        if not full:
+            raise
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise GanLibError(f"the disk holding {run_dir} is full ({first}); free some space "
+                          "(old runs in outputs/, files on Drive), then train again with "
+                          "resume: the run continues from its last complete checkpoint") from None

@@ -22,7 +22,12 @@ import tensorflow as tf
 
 from gan_lib.augment import diff_augment, parse_policy
 from gan_lib.config import GANConfig
-from gan_lib.distribute import float32_output, mixed_precision_policy, replicated_update
+from gan_lib.distribute import (
+    float32_output,
+    mixed_precision_policy,
+    replicated_strategy,
+    replicated_update,
+)
 from gan_lib.ema import EMA
 from gan_lib.errors import GanLibError
 from gan_lib.layers import apply_spectral_norm
@@ -307,8 +312,12 @@ def build_gan(config: GANConfig, strategy: tf.distribute.Strategy | None = None)
     Args:
         config: the recipe (its ``jit_compile`` and ``mixed_precision`` fields apply here).
         strategy: build everything in this ``tf.distribute`` strategy's scope (see
-            ``gan_lib.distribute.pick_strategy``); None: one device, no scope.
+            ``gan_lib.distribute.pick_strategy``); None, or TensorFlow's default strategy
+            (what ``pick_strategy`` returns for one GPU or the CPU): one device, no scope.
+    Raises:
+        GanLibError: ``config.batch_size`` does not split evenly over the strategy's replicas.
     """
+    strategy = replicated_strategy(strategy, config.batch_size)
     keras.utils.set_random_seed(config.seed)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope, mixed_precision_policy(config.mixed_precision):

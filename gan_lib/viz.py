@@ -6,9 +6,11 @@ a uint8 RGB array. With no display (servers, CI) Matplotlib falls back to "Agg" 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -103,6 +105,25 @@ def plot_history(history: Mapping[str, Sequence[float]], smooth: int = 1):
     return fig
 
 
+def points_limits(points: np.ndarray) -> tuple[float, float, float, float]:
+    """``(xmin, xmax, ymin, ymax)`` around float ``[N, 2]`` points, with a margin for the plots."""
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    margin = 0.25 * (hi - lo) + 0.5
+    return (float(lo[0] - margin[0]), float(hi[0] + margin[0]),
+            float(lo[1] - margin[1]), float(hi[1] + margin[1]))
+
+
+def decision_surface(discriminator, lim: tuple[float, float, float, float],
+                     resolution: int = 120) -> np.ndarray:
+    """D's probability of "real" on a grid over ``lim``: float ``[resolution, resolution]``,
+    row 0 at ``ymin`` (``discriminator`` returns logits ``[B, 1]`` for points ``[B, 2]``)."""
+    xs = np.linspace(lim[0], lim[1], resolution, dtype=np.float32)
+    ys = np.linspace(lim[2], lim[3], resolution, dtype=np.float32)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    logits = np.asarray(discriminator(grid, training=False)).reshape(resolution, resolution)
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
+
+
 def plot_2d(real: np.ndarray, fake: np.ndarray, discriminator=None, ax=None,
             lim: tuple[float, float, float, float] | None = None, title: str | None = None,
             resolution: int = 120):
@@ -112,22 +133,14 @@ def plot_2d(real: np.ndarray, fake: np.ndarray, discriminator=None, ax=None,
         real, fake: float ``[N, 2]`` points.
         discriminator: a model returning logits ``[B, 1]``; if given, its probability
             D(x, y) is drawn as a background (blue: "fake", red: "real").
-        lim: ``(xmin, xmax, ymin, ymax)``; default: from the real data, with a margin.
+        lim: ``(xmin, xmax, ymin, ymax)``; default: ``points_limits(real)``.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 5))
-    if lim is None:
-        lo, hi = real.min(axis=0), real.max(axis=0)
-        margin = 0.25 * (hi - lo) + 0.5
-        lim = (lo[0] - margin[0], hi[0] + margin[0], lo[1] - margin[1], hi[1] + margin[1])
+    lim = lim or points_limits(real)
     if discriminator is not None:
-        xs = np.linspace(lim[0], lim[1], resolution, dtype=np.float32)
-        ys = np.linspace(lim[2], lim[3], resolution, dtype=np.float32)
-        grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-        logits = np.asarray(discriminator(grid, training=False)).reshape(resolution, resolution)
-        prob = 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
-        mesh = ax.imshow(prob, origin="lower", extent=lim, cmap="coolwarm", vmin=0, vmax=1,
-                         alpha=0.55, aspect="auto")
+        mesh = ax.imshow(decision_surface(discriminator, lim, resolution), origin="lower",
+                         extent=lim, cmap="coolwarm", vmin=0, vmax=1, alpha=0.55, aspect="auto")
         ax.figure.colorbar(mesh, ax=ax, fraction=0.046, pad=0.04, label="D(x, y)")
     ax.scatter(real[:, 0], real[:, 1], s=4, c="black", alpha=0.35, label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=4, c="tab:orange", alpha=0.8, label="generated")
@@ -137,6 +150,58 @@ def plot_2d(real: np.ndarray, fake: np.ndarray, discriminator=None, ax=None,
     if title:
         ax.set_title(title)
     return ax.figure
+
+
+_ORANGE = np.array([255, 127, 14], np.float32)  # Matplotlib's "tab:orange", as plot_2d uses
+
+
+@functools.cache
+def _coolwarm_lut() -> np.ndarray:
+    """float ``[256, 3]`` RGB in [0, 255]: Matplotlib's coolwarm colour map, once."""
+    return matplotlib.colormaps["coolwarm"](np.linspace(0, 1, 256))[:, :3] * 255
+
+
+def toy_frame(real: np.ndarray, fake: np.ndarray, surface: np.ndarray,
+              lim: tuple[float, float, float, float], title: str | None = None,
+              size: int = 360) -> np.ndarray:
+    """``plot_2d``'s picture as a GIF frame, drawn with NumPy: ~2 ms instead of ~200 ms.
+
+    The training loop draws a frame every ``sample_every`` steps; for the 2D toy, whose step
+    takes ~2 ms, Matplotlib's figure cost 40 % of the run. A coarse ``surface`` (64x64) is
+    enough: it is smoothed when scaled up. Same colours as ``plot_2d``
+    (coolwarm at 55 % over white; real points black at 35 %, generated orange at 80 %, 3x3
+    pixels each), no axes; points outside ``lim`` are not drawn.
+
+    Args:
+        real, fake: float ``[N, 2]`` points.
+        surface: D's probabilities ``[R, R]`` over ``lim`` (``decision_surface``), row 0 at ymin.
+        lim: ``(xmin, xmax, ymin, ymax)``.
+        title: text at the top left, e.g. ``"step 1200"``.
+    Returns:
+        uint8 RGB ``[size, size, 3]``.
+    """
+    from PIL import Image, ImageDraw
+
+    lut = _coolwarm_lut()
+    index = np.clip(np.round(np.asarray(surface)[::-1] * 255), 0, 255).astype(np.int64)
+    background = (255 - 0.55 * (255 - lut[index])).astype(np.uint8)  # top row: ymax
+    img = np.asarray(Image.fromarray(background).resize((size, size), Image.BILINEAR),
+                     np.float32).copy()
+    for points, rgb, alpha in ((real, np.zeros(3, np.float32), 0.35), (fake, _ORANGE, 0.8)):
+        cols = np.round((points[:, 0] - lim[0]) / (lim[1] - lim[0]) * (size - 1))
+        rows = np.round((lim[3] - points[:, 1]) / (lim[3] - lim[2]) * (size - 1))
+        inside = (cols >= 0) & (cols < size) & (rows >= 0) & (rows < size)
+        rows, cols = rows[inside].astype(np.int64), cols[inside].astype(np.int64)
+        near = np.arange(-1, 2)
+        r = np.clip(rows[:, None, None] + near[None, :, None], 0, size - 1).ravel()
+        c = np.clip(cols[:, None, None] + near[None, None, :], 0, size - 1).ravel()
+        hit = np.zeros((size, size), bool)
+        hit[r, c] = True  # a pixel under several points is blended once, like one marker
+        img[hit] = (1 - alpha) * img[hit] + alpha * rgb
+    frame = Image.fromarray(np.round(img).astype(np.uint8))
+    if title:
+        ImageDraw.Draw(frame).text((6, 4), title, fill=(0, 0, 0))
+    return np.asarray(frame)
 
 
 def figure_to_array(fig) -> np.ndarray:

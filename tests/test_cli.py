@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -28,6 +29,7 @@ def test_list_names_every_config(capsys):
     (["train", "toy2d", "--steps", "-3"], "must be positive"),
     (["train", "toy2d", "--batch-size", "abc"], "expected a whole number"),
     (["train", "toy2d", "--max-seconds", "-1"], "must be positive"),
+    (["train", "toy2d", "--steps-per-execution", "0"], "must be positive"),
     (["train", "toy2d", "--steps", "5", "--epochs", "1"], "not allowed with argument"),
     (["frobnicate"], "invalid choice"),
 ])
@@ -50,13 +52,16 @@ def test_bad_folders_give_one_line(capsys, tmp_path):
 
 def test_train_resume_and_sample_end_to_end(tmp_path):
     out = tmp_path / "run"
-    first = run_cli("train", "toy2d", "--out", str(out), "--steps", "30", "--no-progress")
+    first = run_cli("train", "toy2d", "--out", str(out), "--steps", "30", "--no-progress",
+                    "--steps-per-execution", "5")
     assert first.returncode == 0, first.stderr
     assert "step 30" in first.stdout
+    assert "toy2d: training on default strategy on " in first.stdout  # no TPU, at most one GPU
+    assert json.loads((out / "config.json").read_text())["steps_per_execution"] == 5
     second = run_cli("train", "toy2d", "--out", str(out), "--steps", "60", "--resume",
-                     "--no-progress")
+                     "--no-progress", "--one-device")
     assert second.returncode == 0, second.stderr
-    assert "step 60" in second.stdout
+    assert "step 60" in second.stdout and "training on one device (--one-device)" in second.stdout
     for name in ("config.json", "history.csv", "losses.png", "samples.png", "progress.gif",
                  "generator.keras"):
         assert (out / name).exists()

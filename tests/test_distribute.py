@@ -25,6 +25,7 @@ SCRIPT = textwrap.dedent("""
 
     from gan_lib.config import get_config
     from gan_lib.distribute import describe
+    from gan_lib.errors import GanLibError
     from gan_lib.loop import train
     from gan_lib.train import build_gan
 
@@ -68,6 +69,12 @@ SCRIPT = textwrap.dedent("""
     three = build_gan(config)
     tf.train.Checkpoint(gan=three).restore(saved).assert_existing_objects_matched()
     out["state_three"] = state(three)
+
+    # A global batch that does not split over the replicas is refused before anything is built
+    try:
+        build_gan(dataclasses.replace(config, batch_size=63), strategy=mirrored)
+    except GanLibError as error:
+        out["odd_batch"] = str(error)
 
     # The training loop under the strategy (two steps per call), resumed on one device
     run = train(dataclasses.replace(config, steps=10, steps_per_execution=2), tmp / "run",
@@ -147,3 +154,27 @@ def test_pick_strategy_on_this_machine_is_the_default_one():
     expected = ("default strategy" if strategy is tf.distribute.get_strategy()
                 else type(strategy).__name__)
     assert describe(strategy).split(",")[0] == expected
+
+
+def test_a_batch_that_does_not_split_over_the_replicas_is_a_clear_error(mirrored):
+    assert mirrored["odd_batch"] == (
+        "batch_size 63 does not split evenly over 2 replicas; use a multiple of 2 such as 62 "
+        "or 64 (--batch-size, or dataclasses.replace(config, batch_size=...))")
+
+
+def test_the_default_strategy_takes_the_one_device_path():
+    import tensorflow as tf
+
+    from gan_lib.config import get_config
+    from gan_lib.distribute import pick_strategy, replicated_strategy
+    from gan_lib.train import build_gan
+
+    default = tf.distribute.get_strategy()
+    assert replicated_strategy(None, 7) is None
+    assert replicated_strategy(default, 7) is None  # one replica: any batch splits
+    if len(tf.config.list_logical_devices("GPU")) <= 1:
+        strategy, _ = pick_strategy(tpu=False)
+        gan = build_gan(get_config("toy2d", quick=True), strategy)
+        assert gan._strategy is None
+        batch = tf.zeros([8, 2])
+        assert gan.distribute(batch) is batch  # no distributed dataset wrapper on one device

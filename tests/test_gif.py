@@ -43,3 +43,13 @@ def test_an_empty_frame_list_leaves_the_old_gif_alone(tmp_path):
     assert write_gif([], tmp_path / "g.gif") == 0
     assert (tmp_path / "g.gif").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["g.gif"]  # no temporary file left
+
+
+def test_frames_of_another_size_are_scaled_to_the_first_ones(tmp_path):
+    flat = np.full((64, 64, 3), (200, 40, 40), np.uint8)  # e.g. frames an older version drew
+    write_gif([_frame(1), flat, _frame(2)], tmp_path / "m.gif", hold_last=0)
+    gif = Image.open(tmp_path / "m.gif")
+    assert gif.n_frames == 3 and gif.size == (32, 32)
+    gif.seek(1)
+    np.testing.assert_allclose(np.asarray(gif.convert("RGB")), np.broadcast_to(flat[:32, :32],
+                                                                            (32, 32, 3)), atol=2)

@@ -58,8 +58,8 @@ from gan_lib.config import get_config
 
 build_gan = loop.build_gan
 
-def build_and_watch(config):
-    gan = build_gan(config)
+def build_and_watch(config, strategy=None):
+    gan = build_gan(config, strategy)
     step_fn = gan.train_step
     def train_step(batch):
         if not hasattr(train_step, "seen"):  # the first step after restoring: where we start

@@ -32,3 +32,34 @@ def test_plots_render_to_pixels():
     fig = viz.plot_history(history, smooth=3)
     assert len(fig.axes) == 2
     assert len(fig.axes[0].lines) == 3  # D on real, D on fake, G
+
+
+def test_toy_frame_places_points_and_colours_as_plot_2d_does():
+    import matplotlib
+
+    lim = (-2.0, 2.0, -1.0, 3.0)
+    surface = np.zeros((8, 8))
+    surface[-1] = 1.0  # D says "real" on the top row (ymax), "fake" elsewhere
+    real = np.array([[-2.0, 3.0]])  # top-left corner
+    fake = np.array([[0.0, 1.0], [50.0, 50.0]])  # the centre, and one far outside
+    frame = viz.toy_frame(real, fake, surface, lim, size=81)
+    assert frame.shape == (81, 81, 3) and frame.dtype == np.uint8
+
+    blue = matplotlib.colormaps["coolwarm"](0.0)[:3]
+    background = 255 - 0.55 * (255 - np.array(blue) * 255)  # coolwarm at 55 % over white
+    np.testing.assert_allclose(frame[60, 5], background, atol=2)  # uint8 steps
+    orange = np.array([255, 127, 14])
+    np.testing.assert_allclose(frame[40, 40], 0.2 * background + 0.8 * orange, atol=2)
+    assert np.abs(frame[40, 43].astype(float) - background).max() <= 2  # 3x3 marker only
+    # the real point at (xmin, ymax): black at 35 % over the red top row
+    red = 255 - 0.55 * (255 - np.array(matplotlib.colormaps["coolwarm"](1.0)[:3]) * 255)
+    np.testing.assert_allclose(frame[0, 0], 0.65 * red, atol=2)  # uint8 steps
+
+
+def test_decision_surface_is_d_probability_on_the_grid():
+    d = build_mlp2d_discriminator()
+    lim = (-1.0, 1.0, -2.0, 2.0)
+    surface = viz.decision_surface(d, lim, resolution=5)
+    logit = np.asarray(d(np.array([[1.0, -2.0]], np.float32), training=False))[0, 0]
+    assert surface.shape == (5, 5)
+    np.testing.assert_allclose(surface[0, -1], 1 / (1 + np.exp(-logit)), rtol=1e-5)  # (xmax, ymin)
