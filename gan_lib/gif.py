@@ -37,7 +37,9 @@ class FrameStore:
         """Write ``frame`` (uint8 ``[H, W, 3]``) for ``step``: write-then-rename, never half."""
         path = self.folder / f"step_{step:07d}.png"
         tmp = _atomic_target(path)
-        imageio.v3.imwrite(tmp, np.asarray(frame, np.uint8))
+        # PIL at zlib level 3: half the time of imageio's default (level 6) for ~1.4x the
+        # bytes; a frame is written every sample_every steps, inside the training loop.
+        Image.fromarray(np.asarray(frame, np.uint8)).save(tmp, format="PNG", compress_level=3)
         os.replace(tmp, path)
         return path
 

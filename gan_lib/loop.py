@@ -185,7 +185,13 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
     manager = tf.train.CheckpointManager(checkpoint, out / "checkpoints",
                                          max_to_keep=config.keep_checkpoints)
     if resume:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        try:
+            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        except (AssertionError, ValueError) as e:  # missing or misshapen variables
+            raise GanLibError(
+                f"cannot resume {out}: its checkpoint does not fit the {config.architecture} "
+                "models this gan_lib builds (saved by another version?): "
+                f"{str(e).strip().splitlines()[0][:200]}. Train into a new --out folder") from None
         # Keras checkpoints the learning rates too; the config's win, so that resuming with a
         # lower rate (what a divergence asks for) takes effect.
         gan.g_optimizer.learning_rate = config.g_learning_rate

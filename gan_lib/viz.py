@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 
 import matplotlib
@@ -120,8 +121,24 @@ def decision_surface(discriminator, lim: tuple[float, float, float, float],
     xs = np.linspace(lim[0], lim[1], resolution, dtype=np.float32)
     ys = np.linspace(lim[2], lim[3], resolution, dtype=np.float32)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    logits = np.asarray(discriminator(grid, training=False)).reshape(resolution, resolution)
+    logits = np.asarray(_inference_fn(discriminator)(grid)).reshape(resolution, resolution)
     return 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
+
+
+_INFERENCE_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _inference_fn(model):
+    """``model(x, training=False)`` traced once per model: ~2x faster than an eager call, which
+    the loop makes for every GIF frame. (Not Keras' ``predict_on_batch``: under a
+    ``MirroredStrategy`` it returns every replica's copy of the output.)"""
+    import tensorflow as tf
+
+    fn = _INFERENCE_FNS.get(model)
+    if fn is None:
+        ref = weakref.ref(model)  # the function must not keep the model alive
+        fn = _INFERENCE_FNS[model] = tf.function(lambda x: ref()(x, training=False))
+    return fn
 
 
 def plot_2d(real: np.ndarray, fake: np.ndarray, discriminator=None, ax=None,

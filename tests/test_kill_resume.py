@@ -110,9 +110,10 @@ print(f"finished at step {result.step}")
 '''
 
 # Fast toy2d settings with a log row, a frame or a checkpoint every few steps, so random kills
-# land in every phase.
+# land in every phase; one step per call, so a kill can land between any two steps.
 SMALL = {"log_every": 5, "sample_every": 10, "checkpoint_every": 10, "keep_checkpoints": 3,
-         "num_train": 512, "batch_size": 64, "num_fixed": 64, "g_hidden": [32, 32]}
+         "num_train": 512, "batch_size": 64, "num_fixed": 64, "g_hidden": [32, 32],
+         "steps_per_execution": 1}
 
 
 class KillHarness:

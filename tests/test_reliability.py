@@ -237,3 +237,18 @@ def test_a_full_disk_is_one_clear_error_and_the_run_resumes(tmp_path, tiny_toy, 
     assert result.step == tiny_toy.steps
     steps = read_history(out / "history.csv")["step"]
     np.testing.assert_array_equal(steps, np.arange(5, tiny_toy.steps + 1, 5))
+
+
+def test_resuming_a_checkpoint_of_other_models_is_one_clear_error(tmp_path, tiny_toy,
+                                                                 monkeypatch):
+    from gan_lib import models
+
+    train(tiny_toy, tmp_path / "run", progress=False)
+    build = models.BUILDERS["mlp2d"]
+    # the same config, but this version's builder makes a wider generator (as after an update)
+    monkeypatch.setitem(models.BUILDERS, "mlp2d", lambda c: build(
+        dataclasses.replace(c, g_hidden=tuple(2 * h for h in c.g_hidden))))
+    with pytest.raises(GanLibError, match=r"cannot resume .*run: its checkpoint does not fit "
+                                          r"the mlp2d models .*new --out folder"):
+        train(dataclasses.replace(tiny_toy, steps=60), tmp_path / "run", resume=True,
+              progress=False)
