@@ -39,6 +39,7 @@ class GANConfig:
     g_hidden: tuple[int, ...] = (16, 32)  # MLP generator widths (Russian seed: 16, 32)
     dropout: float = 0.3  # discriminator dropout (Russian seed: 0.3)
     model_width: int = 0  # base number of filters of conv builders; 0 = the builder's default
+    d_batch_norm: bool = False  # BatchNorm in dcgan28's D (Radford et al.); off: D won less
 
     # --- optimisation ---
     loss: str = "non_saturating"  # key into gan_lib.losses.LOSSES

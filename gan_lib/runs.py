@@ -34,7 +34,7 @@ from gan_lib.errors import GanLibError
 
 # Fields that fix the shape of the networks: a run cannot be resumed with other values.
 STRUCTURAL_FIELDS = ("dataset", "toy_distribution", "image_size", "channels", "architecture",
-                     "latent_dim", "g_hidden", "model_width", "num_classes", "loss",
+                     "latent_dim", "g_hidden", "model_width", "d_batch_norm", "num_classes", "loss",
                      "spectral_norm", "ema_decay", "mixed_precision")
 
 

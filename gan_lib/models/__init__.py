@@ -38,7 +38,7 @@ BUILDERS: dict[str, Callable[[GANConfig], Pair]] = {
     "dcgan28": lambda c: (
         dcgan.build_dcgan28_generator(c.latent_dim, width=_width(c, 64), channels=c.channels),
         dcgan.build_dcgan28_discriminator(width=_width(c, 64), channels=c.channels,
-                                          dropout=c.dropout)),
+                                          dropout=c.dropout, batch_norm=c.d_batch_norm)),
     "tutorial28": lambda c: (dcgan.build_tutorial_generator(c.latent_dim),
                              dcgan.build_tutorial_discriminator()),
     "cgan28": lambda c: (

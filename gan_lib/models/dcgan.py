@@ -90,6 +90,7 @@ def build_dcgan28_discriminator(width: int = 64, channels: int = 1, dropout: flo
             by default: measured on MNIST on a 2-core CPU, the same GAN reached classifier
             score 8.1 without it and 7.7 with it after 240 s. (A likely reason: D sees all-real
             and all-fake batches, whose statistics differ, so BatchNorm hands D a shortcut.)
+            ``GANConfig.d_batch_norm`` switches it on for a recipe; lesson 07 does, to let D win.
         kernel_size: convolution kernel size.
     Returns:
         A model mapping float32 ``[B, 28, 28, channels]`` in [-1, 1] to logits ``[B, 1]``.
