@@ -183,7 +183,7 @@ def speed(backend: str, configs=CONFIGS_64, batch: int | None = None) -> None:
                     real = jax.random.uniform(jax.random.key(1), (B, *shape), minval=-1, maxval=1)
                     keys = iter(jax.random.split(jax.random.key(2), 100_000))
 
-                    def run_step():
+                    def run_step(gan=gan, real=real, keys=keys):
                         gan.state, m = gan.simultaneous(gan.state, real, next(keys))
                         return m
 

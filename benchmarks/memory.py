@@ -25,9 +25,8 @@ for line in open("/proc/self/status"):
 
 _CATS64 = """
 import dataclasses, sys
-import gan_lib.recipes
-from gan_lib.config import get_config
-from gan_lib.loop import train
+from gan_lib import get_config
+from gan_lib import train
 config = dataclasses.replace(get_config("cats64", quick=False), steps=1)
 train(config, sys.argv[1], progress=False)
 """

@@ -1,7 +1,7 @@
 """gan_lib's training loop against a bare ``tf.function`` loop of the same GAN, same process.
 
 Bare loop: ``gan.train_step(next(it))`` over ``iter(data.dataset.repeat())``, nothing else.
-gan_lib: the ``_Session`` that ``gan_lib.loop.train`` runs (progress bar, history rows averaged
+gan_lib: the ``Session`` that ``gan_lib.train`` runs (progress bar, history rows averaged
 over ``log_every`` steps, fixed-noise frames, the speed estimate) at the config's defaults.
 
 Both run in wall-clock slices, interleaved in ABBA order (bare, gan_lib, gan_lib, bare ...) so
@@ -25,14 +25,10 @@ from pathlib import Path
 
 import tensorflow as tf
 
-import gan_lib.recipes  # noqa: F401
-from gan_lib import loop
-from gan_lib.config import get_config
+from gan_lib import RunFolder, build_gan, generate, get_config, read_history
 from gan_lib.data import load_dataset
-from gan_lib.evaluate import metric_columns
-from gan_lib.gif import FrameStore
-from gan_lib.runs import History, read_history
-from gan_lib.train import build_gan
+from gan_lib.evaluate import measure, metric_columns
+from gan_lib.session import Session
 
 
 def _bare(gan, data, seconds: float, every: int) -> tuple[int, float]:
@@ -62,25 +58,26 @@ def compare(name: str, seconds: float, rounds: int = 6) -> dict:
     # eval_every=0 keeps the metrics out of the slices (they are amortised below); the slices
     # end on max_seconds, long before the (raised) config.steps.
     config = dataclasses.replace(base, eval_every=0, max_seconds=seconds, steps=10**9)
-    out = Path(tempfile.mkdtemp(prefix=f"overhead_{name}_"))
+    folder = RunFolder(Path(tempfile.mkdtemp(prefix=f"overhead_{name}_")))
+    folder.open(resume=False)
     data = load_dataset(config)
     gan = build_gan(config)
     fixed_noise = tf.Variable(tf.random.Generator.from_seed(config.seed + 1).normal(
         [config.num_fixed, config.latent_dim]), trainable=False)
-    manager = tf.train.CheckpointManager(tf.train.Checkpoint(gan=gan, fixed_noise=fixed_noise),
-                                         out / "checkpoints", max_to_keep=2)
-    history = History(out / "history.csv", gan.metric_names + metric_columns(config))
-    session = loop._Session(config, gan, fixed_noise, data, out, manager,
-                            FrameStore(out / "frames"), history)
+    manager = folder.checkpoint_manager(tf.train.Checkpoint(gan=gan, fixed_noise=fixed_noise), 2)
+    history = folder.history(gan.metric_names + metric_columns(config))
+    session = Session(config, gan, fixed_noise, data, folder, manager, history)
     float(gan.train_step(next(iter(data.dataset)))["d_loss"])  # traces the step
     quiet = io.StringIO()
 
     def ours(_seconds):  # the session stops itself after config.max_seconds
-        rows_before = len(read_history(out / "history.csv").get("step", []))
+        rows_before = len(read_history(folder.history_path).get("step", []))
         with contextlib.redirect_stderr(quiet), contextlib.redirect_stdout(quiet):
-            session.run(int(gan.step.numpy()), 0.0, progress=True)  # the bar, into a buffer
-        rows = read_history(out / "history.csv")
-        steps, secs = rows["step"][rows_before:], rows["seconds"][rows_before:]
+            session.run(int(gan.step.numpy()), progress=True)  # the bar, into a buffer
+        rows = read_history(folder.history_path)
+        # Up to the slice's last scheduled row: the row a stopped session adds at its last
+        # step (with a frame and the metrics) is paid once per session, not per step.
+        steps, secs = rows["step"][rows_before:-1], rows["seconds"][rows_before:-1]
         return steps[-1] - steps[0], secs[-1] - secs[0]
 
     totals = {"bare": [0, 0.0], "gan_lib": [0, 0.0]}
@@ -92,7 +89,11 @@ def compare(name: str, seconds: float, rounds: int = 6) -> dict:
     rate = totals["gan_lib"][0] / totals["gan_lib"][1]
 
     # Amortised per-step cost of the rarer events at the config's defaults.
-    eval_s = (_timed(lambda: loop._measure(base, gan, data))
+    def evaluate():
+        fake = generate(gan.sampling_generator, base, base.eval_samples, seed=base.seed)
+        measure(fake, base, data.images)
+
+    eval_s = (_timed(evaluate)
               if base.eval_every and metric_columns(base) else 0.0)
     ckpt_s = _timed(lambda: manager.save())
     ckpt_steps = min(base.checkpoint_every, 60 * base.checkpoint_minutes * rate)

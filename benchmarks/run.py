@@ -81,7 +81,7 @@ def _memory(results: dict) -> None:
 def _options(results: dict) -> None:
     import throughput
 
-    from gan_lib.config import get_config
+    from gan_lib import get_config
 
     rows = []
     for name, ks in (("toy2d", (1, 5, 10)), ("mnist_dcgan", (1, 5))):

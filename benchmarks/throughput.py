@@ -12,9 +12,7 @@ import time
 import tensorflow as tf
 from common import time_calls
 
-import gan_lib.recipes  # noqa: F401  (registers the image recipes)
-from gan_lib.config import CONFIGS, GANConfig, get_config
-from gan_lib.train import build_gan
+from gan_lib import CONFIGS, GANConfig, build_gan, get_config
 
 # CPU-only shortcut: the Russian faces GAN needs ~20 s per step at its batch of 32 here.
 SMALLER_BATCH = {"faces64_rmsprop": 8}

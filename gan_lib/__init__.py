@@ -1,13 +1,19 @@
 """gan_lib: the small library behind the GAN course notebooks.
 
-One module per concept: ``config`` (recipes), ``data`` (datasets and the tf.data pipeline),
-``models`` (generators and discriminators), ``losses``, ``train`` (the train step), ``loop``
-(training runs that survive restarts), ``viz`` (pictures), ``gif``, ``metrics``.
+    from gan_lib import get_config, train, sample
+    run = train(get_config("toy2d"), "outputs/toy2d", resume="auto")
+    images = sample("outputs/toy2d", 64)
+
+One module per concept (docs/ARCHITECTURE.md draws them): ``config`` and ``recipes``,
+``data`` (datasets and the tf.data pipeline), ``models``, ``losses`` and ``tricks``, ``gan``
+(the train step) and ``build`` (a GAN from a config), ``training`` (``train``: a run from start
+to GIF), ``schedule``, ``run_folder`` (every file of a run), ``viz``, ``gif``, ``metrics``.
+TensorFlow-heavy names load on first use, so ``import gan_lib`` and the command line are quick.
 """
 
-from gan_lib import recipes  # noqa: F401,E402  (registers the image recipes)
-from gan_lib.config import CONFIGS, GANConfig, get_config, quick_mode
+from gan_lib.config import GANConfig, quick_mode
 from gan_lib.errors import GanLibError
+from gan_lib.recipes import CONFIGS, get_config
 
 __version__ = "0.1.0"
 
@@ -19,22 +25,25 @@ def seed_everything(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def __getattr__(name):  # TensorFlow-heavy names load on first use, so `import gan_lib` is quick
+_LAZY = {
+    "train": "gan_lib.training", "RunResult": "gan_lib.training",
+    "GAN": "gan_lib.gan", "build_gan": "gan_lib.build", "build_models": "gan_lib.models",
+    "get_loss": "gan_lib.losses", "load_dataset": "gan_lib.data", "sample_toy": "gan_lib.data",
+    "RunFolder": "gan_lib.run_folder", "read_history": "gan_lib.history",
+    "sample": "gan_lib.sampling", "generate": "gan_lib.sampling",
+    "evaluate_run": "gan_lib.evaluate", "pick_strategy": "gan_lib.distribute",
+}
+
+
+def __getattr__(name):
     import importlib
 
-    lazy = {
-        "RunResult": "gan_lib.loop", "GAN": "gan_lib.train",
-        "build_gan": "gan_lib.train", "build_models": "gan_lib.models",
-        "get_loss": "gan_lib.losses",
-        "load_dataset": "gan_lib.data", "sample_toy": "gan_lib.data",
-        "read_history": "gan_lib.runs", "sample_run": "gan_lib.sampling",
-    }
-    if name in lazy:
-        return getattr(importlib.import_module(lazy[name]), name)
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # once loaded, a plain attribute
+        return value
     raise AttributeError(f"module 'gan_lib' has no attribute {name!r}")
 
 
-# (The training loop is ``gan_lib.loop.train``: ``gan_lib.train`` is the train-step module.)
 __all__ = ["CONFIGS", "GANConfig", "GanLibError", "get_config", "quick_mode", "seed_everything",
-           "RunResult", "GAN", "build_gan", "build_models", "get_loss", "load_dataset",
-           "sample_toy", "read_history", "sample_run"]
+           *_LAZY]

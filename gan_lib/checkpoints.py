@@ -1,6 +1,7 @@
 """A run's checkpoints (``DIR/checkpoints``): found, verified, repaired, and cut back.
 
-``tf.train.CheckpointManager`` writes them (``gan_lib.loop``); this module decides which one a
+``tf.train.CheckpointManager`` writes them (``RunFolder.checkpoint_manager``); this module decides
+which one a
 resumed session may trust: one whose index and every tensor read back, and after a divergence
 one older than the first non-finite loss.
 """
@@ -12,10 +13,6 @@ import warnings
 from pathlib import Path
 
 from gan_lib.errors import GanLibError
-
-
-def has_checkpoint(run_dir: str | os.PathLike) -> bool:
-    return (Path(run_dir) / "checkpoints" / "checkpoint").exists()
 
 
 def _unreadable(prefix: str) -> str | None:

@@ -12,8 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from gan_lib.config import CONFIGS, LOSS_NAMES, get_config, quick_mode
+from gan_lib.config import LOSS_NAMES, UPDATES, quick_mode
 from gan_lib.errors import GanLibError
+from gan_lib.recipes import CONFIGS, get_config
 
 EXIT_USAGE = 2
 
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", help="dataset root laid out as data/ (default: $GAN_LIB_DATA, data/)")
     t.add_argument("--distribution", choices=("ring", "grid", "sine"), help="toy2d data")
     t.add_argument("--loss", choices=LOSS_NAMES, help="the loss pair (default: the config's)")
+    t.add_argument("--update", choices=UPDATES,
+                   help="D and G from one forward pass, or D first then G (default: the config's)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
     t.add_argument("--quick", action="store_true", help="few-steps variant (as GAN_LIB_QUICK=1)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -102,6 +105,7 @@ def _train(args) -> None:
     changes = {k: v for k, v in {
         "steps": args.steps, "max_seconds": args.max_seconds, "batch_size": args.batch_size,
         "seed": args.seed, "toy_distribution": args.distribution, "loss": args.loss,
+        "update": args.update,
         "tensorboard": args.tensorboard or None, "mixed_precision": args.mixed_precision or None,
         "steps_per_execution": args.steps_per_execution, "jit_compile": args.jit_compile or None,
     }.items() if v is not None}
@@ -112,8 +116,7 @@ def _train(args) -> None:
     if args.data is not None and not Path(args.data).is_dir():
         raise GanLibError(f"--data {args.data} is not a folder")
 
-    from gan_lib.distribute import pick_strategy  # TensorFlow loads here, after the checks
-    from gan_lib.loop import train
+    from gan_lib import pick_strategy, train  # TensorFlow loads here, after the checks
 
     strategy, where = (None, "one device (--one-device)") if args.one_device else pick_strategy()
     print(f"{config.name}: training on {where}", flush=True)
@@ -123,15 +126,12 @@ def _train(args) -> None:
 
 
 def _sample(args) -> None:
-    run = Path(args.run)
-    if not (run / "generator.keras").exists():
-        raise GanLibError(f"{run} has no generator.keras: train it first")
     out = Path(args.out)
     if out.suffix != ".npz":
         raise GanLibError(f"--out must end in .npz, got {out}")
-    from gan_lib.sampling import sample_run
+    from gan_lib import sample
 
-    samples = sample_run(run, args.n, seed=args.seed, label=args.label)
+    samples = sample(args.run, args.n, seed=args.seed, label=args.label)
     out.parent.mkdir(parents=True, exist_ok=True)
     import numpy as np
     np.savez_compressed(out, images=samples)
@@ -139,16 +139,16 @@ def _sample(args) -> None:
 
 
 def _evaluate(args) -> None:
-    run = Path(args.run)
-    if not (run / "generator.keras").exists():
-        raise GanLibError(f"{run} has no generator.keras: train it first")
-    from gan_lib.evaluate import evaluate_run
+    from gan_lib import RunFolder, evaluate_run
 
-    result = evaluate_run(run, args.n, data_root=args.data)
+    folder = RunFolder(args.run)
+    if not folder.generator_path.exists():
+        raise GanLibError(f"{folder.path} has no {RunFolder.GENERATOR}: train it first")
+    result = evaluate_run(folder.path, args.n, data_root=args.data)
     for key, value in result.items():
         shown = f"{value:.4g}" if isinstance(value, float) else value
         print(f"{key:>18}: {shown}")
-    print(f"wrote {run / 'metrics.json'}")
+    print(f"wrote {folder.metrics_path}")
 
 
 def _list(args) -> None:

@@ -1,8 +1,9 @@
-"""Run configuration: one frozen dataclass and a registry of named recipes.
+"""Run configuration: one frozen dataclass, grouped by concern, checked before anything runs.
 
-Vary a recipe with ``dataclasses.replace`` (``replace(get_config("toy2d"), steps=500)``);
-``GANConfig.quick()`` gives the few-steps variant used by ``GAN_LIB_QUICK=1`` and CI.
-This module does not import TensorFlow, so the command line can check its arguments fast.
+The named recipes are in ``gan_lib.recipes`` (``get_config("toy2d")``); vary one with
+``dataclasses.replace`` (``replace(get_config("toy2d"), steps=500)``). ``GANConfig.quick()``
+gives the few-steps variant used by ``GAN_LIB_QUICK=1`` and CI. This module does not import
+TensorFlow, so the command line can check its arguments fast.
 """
 
 from __future__ import annotations
@@ -13,8 +14,32 @@ from dataclasses import dataclass, field
 
 from gan_lib.errors import GanLibError
 
-# Names of gan_lib.losses.LOSSES, known here so arguments are checked before TensorFlow loads.
+# Names of gan_lib.losses.LOSSES and gan_lib.augment.AUGMENTATIONS, known here so arguments are
+# checked before TensorFlow loads (tests/test_config.py checks that they stay equal).
 LOSS_NAMES = ("minimax", "non_saturating", "lsgan", "hinge", "wgan_gp", "relativistic")
+AUGMENTATION_NAMES = ("color", "translation", "cutout")
+UPDATES = ("simultaneous", "alternating")
+
+# The model fields each architecture reads (gan_lib.models.BUILDERS builds them); a run's
+# config.json leaves out the others, so it says only what shaped the run.
+ARCHITECTURE_FIELDS = {
+    "mlp2d": ("g_hidden", "dropout"),
+    "mlp_image": ("dropout",),
+    "dcgan28": ("model_width", "dropout", "d_batch_norm"),
+    "tutorial28": (),
+    "cgan28": ("model_width",),
+    "cats64": (),
+    "dcgan64": (),
+    "upsample_mlp64": (),
+    "chollet64": ("model_width",),
+}
+_MODEL_FIELDS = ("g_hidden", "dropout", "model_width", "d_batch_norm")
+_TOY_FIELDS = ("toy_distribution",)
+
+# Fields that fix the shape of the networks or the game: a run cannot be resumed with others.
+STRUCTURAL_FIELDS = ("dataset", "toy_distribution", "image_size", "channels", "architecture",
+                     "latent_dim", "g_hidden", "model_width", "d_batch_norm", "num_classes", "loss",
+                     "spectral_norm", "ema_decay", "mixed_precision")
 
 
 @dataclass(frozen=True)
@@ -36,21 +61,25 @@ class GANConfig:
     # --- models ---
     architecture: str = "mlp2d"  # key into gan_lib.models.BUILDERS
     latent_dim: int = 2  # size of the noise vector z
-    g_hidden: tuple[int, ...] = (16, 32)  # MLP generator widths (Russian seed: 16, 32)
-    dropout: float = 0.3  # discriminator dropout (Russian seed: 0.3)
+    g_hidden: tuple[int, ...] = (16, 32)  # MLP generator widths (Russian presentation: 16, 32)
+    dropout: float = 0.3  # discriminator dropout (Russian presentation: 0.3)
     model_width: int = 0  # base number of filters of conv builders; 0 = the builder's default
     d_batch_norm: bool = False  # BatchNorm in dcgan28's D (Radford et al.); off: D won less
 
     # --- optimisation ---
     loss: str = "non_saturating"  # key into gan_lib.losses.LOSSES
     batch_size: int = 64
-    g_learning_rate: float = 1e-3  # Russian seed's toy GAN: 0.001
+    g_learning_rate: float = 1e-3  # Russian presentation's toy GAN: 0.001
     d_learning_rate: float = 1e-3
     beta_1: float = 0.5  # Radford et al. (2015): 0.9 oscillates, 0.5 is stable
     beta_2: float = 0.999
-    optimizer: str = "adam"  # "adam" or "rmsprop" (the Russian seed's faces GAN)
-    clipvalue: float | None = None  # clip each gradient value (Russian seed: 1.0 with RMSprop)
+    optimizer: str = "adam"  # "adam" or "rmsprop" (the Russian presentation's faces GAN)
+    # clip each gradient value (Russian presentation: 1.0 with RMSprop)
+    clipvalue: float | None = None
     g_steps: int = 1  # generator updates per step (carpedm20's DCGAN-tensorflow: 2)
+    # "simultaneous": both models updated from one forward pass (the TF DCGAN tutorial);
+    # "alternating": D first, then G against the updated D (the PyTorch DCGAN tutorial)
+    update: str = "simultaneous"
     steps: int = 3000  # generator updates in a full run
     max_seconds: float | None = None  # wall-clock budget; None = no limit
     seed: int = 0
@@ -95,9 +124,18 @@ class GANConfig:
         base.update(self.quick_overrides)
         return dataclasses.replace(self, **base)
 
+    def unused_fields(self) -> tuple[str, ...]:
+        """Fields this config's data and architecture do not read (left out of config.json)."""
+        read = ARCHITECTURE_FIELDS.get(self.architecture, _MODEL_FIELDS)
+        unused = tuple(f for f in _MODEL_FIELDS if f not in read)
+        return unused + (() if self.is_2d else _TOY_FIELDS)
+
     def to_dict(self) -> dict:
+        """The fields that shape this run (``from_dict`` fills the others with defaults)."""
         d = dataclasses.asdict(self)
         d.pop("quick_overrides")
+        for name in self.unused_fields():
+            d.pop(name)
         return d
 
     @classmethod
@@ -124,6 +162,11 @@ class GANConfig:
             raise GanLibError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSS_NAMES)}")
         if not 0.0 <= self.dropout < 1.0:
             raise GanLibError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.update not in UPDATES:
+            raise GanLibError(f"update must be one of {', '.join(UPDATES)}; got {self.update!r}")
+        if self.architecture not in ARCHITECTURE_FIELDS:
+            raise GanLibError(f"unknown architecture {self.architecture!r}; known: "
+                              f"{', '.join(ARCHITECTURE_FIELDS)}")
         if self.d_steps <= 0:
             raise GanLibError(f"d_steps must be positive, got {self.d_steps}")
         if self.steps_per_execution <= 0:
@@ -138,56 +181,23 @@ class GANConfig:
             raise GanLibError(f"label_flip must be in [0, 0.5), e.g. 0.05; got {self.label_flip}")
         if not self.instance_noise >= 0:
             raise GanLibError(f"instance_noise must be >= 0, got {self.instance_noise}")
-        if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
-            raise GanLibError(f"ema_decay must be in (0, 1), e.g. 0.999, or None; got "
-                              f"{self.ema_decay}")
+        if self.ema_decay is not None:
+            check_ema_decay(self.ema_decay)
         augment = [p.strip() for p in self.diffaugment.split(",") if p.strip()]
-        if any(p not in ("color", "translation", "cutout") for p in augment) or (
+        if any(p not in AUGMENTATION_NAMES for p in augment) or (
                 augment and self.is_2d):
             raise GanLibError(f"diffaugment={self.diffaugment!r}: use a comma-separated subset "
                               "of color,translation,cutout, and only for images, not toy2d")
         return self
 
 
-CONFIGS: dict[str, GANConfig] = {}
-
-
-def register(config: GANConfig) -> GANConfig:
-    CONFIGS[config.name] = config.validate()
-    return config
-
-
-register(
-    GANConfig(
-        name="toy2d",
-        description="2D toy GAN (MLPs after the Russian seed) on a ring of 8 Gaussians, sine, grid",
-        dataset="toy2d",
-        toy_distribution="ring",
-        num_train=8192,
-        architecture="mlp2d",
-        latent_dim=2,
-        g_hidden=(128, 128),  # the seed's 16-32 generator misses modes of the ring (notebook 01)
-        batch_size=128,
-        steps=5000,  # ~1 min on a Colab GPU or this CPU: the MLPs are tiny
-        sample_every=100,
-        # A step takes ~2 ms on a CPU, so the Python call around it counts: ten per call run
-        # ~14 % faster (benchmarks/README.md), which pays for the GIF's frames.
-        steps_per_execution=10,
-        quick_overrides={"steps": 1500, "sample_every": 250, "checkpoint_every": 500},
-    )
-)
+def check_ema_decay(decay: float) -> float:
+    """The one check of an EMA decay (``GANConfig.ema_decay``, ``gan_lib.ema.EMA``)."""
+    if not 0.0 < decay < 1.0:
+        raise GanLibError(f"ema_decay must be in (0, 1), e.g. 0.999, or None; got {decay}")
+    return float(decay)
 
 
 def quick_mode() -> bool:
     """True when ``GAN_LIB_QUICK`` is set to something other than "", "0" or "false"."""
     return os.environ.get("GAN_LIB_QUICK", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def get_config(name: str, quick: bool | None = None) -> GANConfig:
-    """The named recipe; in quick mode (argument, else ``GAN_LIB_QUICK``) its quick variant."""
-    if name not in CONFIGS:
-        raise GanLibError(f"unknown config {name!r}; known: {', '.join(sorted(CONFIGS))}")
-    config = CONFIGS[name]
-    if quick if quick is not None else quick_mode():
-        config = config.quick()
-    return config

@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from gan_lib.errors import GanLibError
+from gan_lib.config import check_ema_decay
 
 
 class EMA(tf.Module):
@@ -29,9 +29,7 @@ class EMA(tf.Module):
 
     def __init__(self, model: keras.Model, decay: float = 0.999):
         super().__init__(name="ema")
-        if not 0.0 < decay < 1.0:
-            raise GanLibError(f"ema_decay must be in (0, 1), e.g. 0.999; got {decay}")
-        self.decay = float(decay)
+        self.decay = check_ema_decay(decay)
         self.model = keras.models.clone_model(model)
         self.model.set_weights(model.get_weights())
 

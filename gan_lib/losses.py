@@ -1,7 +1,8 @@
 """GAN losses as generator/discriminator pairs, computed from the discriminator's logits.
 
 Every discriminator loss returns ``(real_term, fake_term)``: the part measured on real images
-and the part on generated ones (the German seed plots them separately); ``d_loss`` is their sum.
+and the part on generated ones (the German presentation plots them separately); ``d_loss`` is their
+sum.
 Working on logits with ``softplus`` is the numerically safe form of the cross-entropy
 (``-log sigmoid(l) = softplus(-l)``), so no probability is ever rounded to 0 or 1.
 
@@ -47,7 +48,8 @@ def minimax_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
     """log(1 - D(G(z))): the generator's side of the original minimax game.
 
     It saturates: while D easily rejects fakes (early in training) D(G(z)) ~ 0 and the gradient
-    vanishes. That is why practice (and the Spanish and Serbian seeds) use the non-saturating loss.
+    vanishes. That is why practice (and the Spanish and Serbian presentations) use the
+    non-saturating loss.
     """
     return -tf.reduce_mean(tf.nn.softplus(fake_logits))
 

@@ -1,5 +1,5 @@
-"""The course's named recipes beyond the 2D toy: MNIST and Fashion-MNIST (lessons 02-04, 07),
-64x64 cats and faces (lessons 05-06). Each says where its numbers come from.
+"""The course's named recipes, one registry: the 2D toy (lesson 01), MNIST and Fashion-MNIST
+(lessons 02-04, 07), 64x64 cats and faces (lessons 05-06). Each says where its numbers come from.
 
 Full settings are what a Colab GPU (T4) runs in the time the README's lesson table gives;
 ``quick_overrides`` shrink each to seconds on a CPU for CI.
@@ -7,7 +7,48 @@ Full settings are what a Colab GPU (T4) runs in the time the README's lesson tab
 
 from __future__ import annotations
 
-from gan_lib.config import GANConfig, register
+from gan_lib.config import GANConfig, quick_mode
+from gan_lib.errors import GanLibError
+
+CONFIGS: dict[str, GANConfig] = {}
+
+
+def register(config: GANConfig) -> GANConfig:
+    """Add ``config`` to ``CONFIGS`` under its name (checked first)."""
+    CONFIGS[config.name] = config.validate()
+    return config
+
+
+def get_config(name: str, quick: bool | None = None) -> GANConfig:
+    """The named recipe; in quick mode (argument, else ``GAN_LIB_QUICK``) its quick variant."""
+    if name not in CONFIGS:
+        raise GanLibError(f"unknown config {name!r}; known: {', '.join(sorted(CONFIGS))}")
+    config = CONFIGS[name]
+    if quick if quick is not None else quick_mode():
+        config = config.quick()
+    return config
+
+
+register(
+    GANConfig(
+        name="toy2d",
+        description="2D toy GAN (MLPs after the Russian presentation) on a ring of 8 Gaussians, "
+                    "sine, grid",
+        dataset="toy2d",
+        toy_distribution="ring",
+        num_train=8192,
+        architecture="mlp2d",
+        latent_dim=2,
+        g_hidden=(128, 128),  # the presentation's 16-32 generator misses modes of the ring
+        batch_size=128,
+        steps=5000,  # ~1 min on a Colab GPU or this CPU: the MLPs are tiny
+        sample_every=100,
+        # A step takes ~2 ms on a CPU, so the Python call around it counts: ten per call run
+        # ~14 % faster (benchmarks/README.md), which pays for the GIF's frames.
+        steps_per_execution=10,
+        quick_overrides={"steps": 1500, "sample_every": 250, "checkpoint_every": 500},
+    )
+)
 
 # A CPU-sized quick mode for every image recipe: a small subset, a few steps.
 _QUICK_28 = {"steps": 30, "num_train": 512, "batch_size": 32, "sample_every": 15, "log_every": 5,
@@ -27,9 +68,10 @@ def _gray28(name: str, description: str, dataset: str, architecture: str, **fiel
 for dataset, prefix, label in (("mnist", "mnist", "MNIST"),
                                ("fashion_mnist", "fashion", "Fashion-MNIST")):
     _gray28(f"{prefix}_mlp",
-            f"{label}: the Russian seed's MLP GAN (G 100-256-512-1024-784, D with dropout)",
+            f"{label}: the Russian presentation's MLP GAN (G 100-256-512-1024-784, D with dropout)",
             dataset, "mlp_image", dropout=0.3, batch_size=32,
-            g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9,  # the seed: Adam(lr=1e-4)
+            # the presentation: Adam(lr=1e-4)
+            g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9,
             steps=30_000,  # 14 epochs of the 70,000 MNIST images at batch 32: ~6 min on a T4
             sample_every=1000, eval_every=5000)
     _gray28(f"{prefix}_dcgan",
@@ -62,23 +104,25 @@ def _rgb64(name: str, description: str, dataset: str, architecture: str, **field
                        architecture=architecture, **{**defaults, **fields}))
 
 
-_rgb64("cats64", "64x64 cat faces: the English seed's Keras DCGAN (latent 128, batch 128, flips)",
+_rgb64("cats64",
+       "64x64 cat faces: the English presentation's Keras DCGAN (latent 128, batch 128, flips)",
        "cat_faces", "cats64", latent_dim=128, random_flip=True, batch_size=128,
-       steps=23_300,  # 100 epochs of 29,843: the seed's ~1 min/epoch on Colab, ~1 h 40 min
+       steps=23_300,  # 100 epochs of 29,843: the presentation's ~1 min/epoch on Colab, ~1 h 40 min
        sample_every=233, num_fixed=100, checkpoint_every=2000)
-_rgb64("dcgan64", "64x64 aligned cat faces (CAT landmarks): the German seed's DCGAN in Keras",
+_rgb64("dcgan64",
+       "64x64 aligned cat faces (CAT landmarks): the German presentation's DCGAN in Keras",
        "cat_landmarks", "dcgan64", random_flip=True, batch_size=100,
-       steps=5_000,  # the seed: 5,000 batches of 100 images (2 h on a GTX 1070 Ti)
+       steps=5_000,  # the presentation: 5,000 batches of 100 images (2 h on a GTX 1070 Ti)
        sample_every=100)
 _rgb64("faces64", "64x64 CelebA faces: DCGAN as in the PyTorch DCGAN tutorial (research use only)",
        "faces", "dcgan64", random_flip=True, batch_size=128,
        steps=7_900)  # 5 epochs of 202,599 at batch 128, as the tutorial: ~25 min on a T4
 _rgb64("faces64_upsample",
-       "64x64 faces: the Serbian seed's upsample+conv generator vs an MLP discriminator",
-       "faces", "faces_upsample", latent_dim=4096, dropout=0.0, batch_size=256,
-       steps=4_700)  # the seed's 6 epochs of 200,000 at batch 256
+       "64x64 faces: the Serbian presentation's upsample+conv generator vs an MLP discriminator",
+       "faces", "upsample_mlp64", latent_dim=4096, dropout=0.0, batch_size=256,
+       steps=4_700)  # the presentation's 6 epochs of 200,000 at batch 256
 _rgb64("faces64_rmsprop",
-       "64x64 faces: the Russian seed's GAN (RMSprop 1e-4, clipvalue 1, latent 32)",
-       "faces", "russian_faces", latent_dim=32, model_width=128, batch_size=32,
+       "64x64 faces: the Russian presentation's GAN (RMSprop 1e-4, clipvalue 1, latent 32)",
+       "faces", "chollet64", latent_dim=32, model_width=128, batch_size=32,
        optimizer="rmsprop", clipvalue=1.0, g_learning_rate=1e-4, d_learning_rate=1e-4,
        steps=5_000, quick_overrides={**_QUICK_64, "model_width": 32})  # 3 s/step at width 128

@@ -1,42 +1,74 @@
-"""Drawing samples from a trained run's ``generator.keras``."""
+"""Generated samples: one ``generate`` for training frames, evaluation and finished runs.
+
+Labels of a conditional GAN follow one convention: ``label`` given, every sample is of that
+class; else the classes take turns (sample i has class i mod K), except for progress frames,
+whose fixed noise shows one grid row per class (``grid_labels``).
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import keras
 import numpy as np
 
-from gan_lib.data.pipeline import unscale_images
+from gan_lib.config import GANConfig
 from gan_lib.errors import GanLibError
-from gan_lib.runs import read_config
 
 
-def sample_run(run_dir: str | os.PathLike, n: int, seed: int = 0, label: int | None = None,
-               batch_size: int = 256) -> np.ndarray:
-    """``n`` samples of the generator saved in ``run_dir``.
+def grid_labels(num_classes: int, n: int) -> np.ndarray:
+    """int32 labels ``[n']`` for a grid with one row per class (n' <= n, a multiple of K)."""
+    per_class = max(1, n // num_classes)
+    return np.repeat(np.arange(num_classes), per_class)[:n].astype(np.int32)
+
+
+def generate(generator, config: GANConfig, n: int | None = None, *, seed: int = 0,
+             z: np.ndarray | None = None, labels: np.ndarray | None = None,
+             label: int | None = None, batch_size: int = 256) -> np.ndarray:
+    """``G(z)`` for ``n`` standard-normal ``z`` drawn with ``seed`` (or the given ``z``).
 
     Args:
-        label: for a conditional run, the class to generate (default: classes in turn).
+        generator: a Keras generator (``gan.sampling_generator``, or a loaded generator.keras).
+        labels / label: for a conditional GAN, each sample's class, or one class for all;
+            neither: classes in turn.
+    Returns:
+        float32 ``[n, ...]`` in the generator's range ([-1, 1] images, or 2D points).
+    """
+    if z is None:
+        z = np.random.default_rng(seed).standard_normal((n, config.latent_dim))
+    z = np.asarray(z, np.float32)
+    if config.num_classes:
+        if label is not None and not 0 <= label < config.num_classes:
+            raise GanLibError(f"--label needs a class in 0..{config.num_classes - 1}")
+        if labels is None:
+            labels = (np.full(len(z), label) if label is not None
+                      else np.arange(len(z)) % config.num_classes)
+        labels = np.asarray(labels, np.int32)
+    elif label is not None:
+        raise GanLibError("--label needs a conditional config; this run is not one")
+    out = []
+    for i in range(0, len(z), batch_size):
+        inputs = [z[i:i + batch_size], labels[i:i + batch_size]] if config.num_classes \
+            else z[i:i + batch_size]
+        out.append(np.asarray(generator(inputs, training=False), np.float32))
+    return np.concatenate(out)
+
+
+def sample(run_dir: str | os.PathLike, n: int, seed: int = 0,
+           label: int | None = None) -> np.ndarray:
+    """``n`` samples of the generator a finished run saved.
+
     Returns:
         uint8 ``[n, H, W, C]`` for image configs, float32 ``[n, 2]`` for 2D ones.
     """
-    config = read_config(run_dir)
-    if label is not None and not 0 <= label < config.num_classes:
-        raise GanLibError(
-            f"--label needs a class in 0..{config.num_classes - 1}" if config.num_classes
-            else f"{run_dir} is not a conditional run: --label needs a conditional config")
-    generator = keras.models.load_model(Path(run_dir) / "generator.keras", compile=False)
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal((n, config.latent_dim)).astype(np.float32)
-    labels = (np.full(n, label) if label is not None else np.arange(n) % max(1, config.num_classes))
-    labels = labels.astype(np.int32)
+    from gan_lib.data.pipeline import unscale_images
+    from gan_lib.run_folder import RunFolder
 
-    def generate(i):
-        zb = z[i:i + batch_size]
-        inputs = [zb, labels[i:i + batch_size]] if config.num_classes else zb
-        return np.asarray(generator(inputs, training=False))
+    folder = RunFolder(run_dir)
+    generator = folder.load_generator()  # first: "train it first" is the likelier mistake
+    config = folder.read_config()
+    if label is not None and not config.num_classes:
+        raise GanLibError(f"{run_dir} is not a conditional run: --label needs a conditional "
+                          "config")
+    out = generate(generator, config, n, seed=seed, label=label)
+    return out if config.is_2d else unscale_images(out)
 
-    out = np.concatenate([generate(i) for i in range(0, n, batch_size)])
-    return out.astype(np.float32) if config.is_2d else unscale_images(out)

@@ -66,7 +66,7 @@ def _smooth(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def plot_history(history: Mapping[str, Sequence[float]], smooth: int = 1):
-    """Loss curves and D's view of the game, as the German and Serbian seeds plot them.
+    """Loss curves and D's view of the game, as the German and Serbian presentations plot them.
 
     Left: D's loss on real data, D's loss on fake data, and G's loss. Right: D(x) and D(G(z))
     as mean probabilities, with D's accuracy. A discriminator that wins shows D(x) -> 1,
@@ -82,6 +82,8 @@ def plot_history(history: Mapping[str, Sequence[float]], smooth: int = 1):
     def curve(ax, key, label, **kw):
         if key in history and len(history[key]):
             y = _smooth(np.asarray(history[key], float), smooth)
+            if len(y) == 1:  # a run shorter than log_every: its one row, as a dot
+                kw.setdefault("marker", "o")
             ax.plot(steps[len(steps) - len(y):], y, label=label, **kw)
 
     curve(ax_loss, "d_loss_real", "D loss on real")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_lib.config import get_config
+from gan_lib import get_config
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ def run_cli(*args, env_extra=None):
 def test_list_names_every_config(capsys):
     assert main(["list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    from gan_lib.config import CONFIGS
+    from gan_lib import CONFIGS
     assert [line.split()[0] for line in lines] == sorted(CONFIGS)
     assert any(line.startswith("toy2d") and "ring" in line for line in lines)
 
@@ -44,8 +44,12 @@ def test_bad_folders_give_one_line(capsys, tmp_path):
     (tmp_path / "file").write_text("x")
     assert main(["train", "toy2d", "--out", str(tmp_path / "file"), "--steps", "5"]) == 2
     assert "is a file" in capsys.readouterr().err
-    assert main(["train", "toy2d", "--out", str(tmp_path / "none"), "--resume"]) == 2
-    assert "nothing to resume" in capsys.readouterr().err
+    # --resume on a folder without a checkpoint starts from step 0 and says so in one line
+    assert main(["train", "toy2d", "--out", str(tmp_path / "none"), "--resume", "--steps", "5",
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "nothing to resume, no checkpoint yet (a new run): training starts from step 0" in out
+    assert "step 5 (steps)" in out
     assert main(["sample", str(tmp_path), "--out", str(tmp_path / "s.npz")]) == 2
     assert "no generator.keras" in capsys.readouterr().err
 

@@ -23,11 +23,11 @@ SCRIPT = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
-    from gan_lib.config import get_config
+    from gan_lib import get_config
     from gan_lib.distribute import describe
     from gan_lib.errors import GanLibError
-    from gan_lib.loop import train
-    from gan_lib.train import build_gan
+    from gan_lib import train
+    from gan_lib import build_gan
 
     tmp = Path(sys.argv[1])
     out = {}
@@ -165,9 +165,8 @@ def test_a_batch_that_does_not_split_over_the_replicas_is_a_clear_error(mirrored
 def test_the_default_strategy_takes_the_one_device_path():
     import tensorflow as tf
 
-    from gan_lib.config import get_config
+    from gan_lib import build_gan, get_config
     from gan_lib.distribute import pick_strategy, replicated_strategy
-    from gan_lib.train import build_gan
 
     default = tf.distribute.get_strategy()
     assert replicated_strategy(None, 7) is None

@@ -16,14 +16,15 @@ def test_gif_of_many_streamed_frames_is_valid_and_complete(tmp_path):
     count = write_gif((_frame(i) for i in range(n)), tmp_path / "a.gif", fps=10, hold_last=2)
     assert count == n
     gif = Image.open(tmp_path / "a.gif")
-    assert gif.n_frames == n + 2
-    assert gif.info["duration"] == 100
+    assert gif.n_frames == n
+    assert gif.info["duration"] == 100 and gif.info["loop"] == 0
     for i in range(n):  # every frame decodes to its input, in order
         gif.seek(i)
         decoded = np.asarray(gif.convert("RGB")).astype(int)
         assert np.abs(decoded - _frame(i)).max() <= 2, i
+    assert gif.info["duration"] == 300  # the last frame held 2 frame-times longer
     import imageio.v3 as iio
-    assert iio.imread(tmp_path / "a.gif", index=None).shape == (n + 2, 32, 32, 3)
+    assert iio.imread(tmp_path / "a.gif", index=None).shape == (n, 32, 32, 3)
 
 
 def test_gif_from_frame_files_keeps_earlier_frames(tmp_path):

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_lib.runs import read_history
+from gan_lib.history import read_history
 
 REPO = Path(__file__).resolve().parents[1]
 SLOW = os.environ.get("GAN_LIB_SLOW", "").strip() not in ("", "0")
@@ -52,11 +52,11 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 import gan_lib.gif as gif
-import gan_lib.loop as loop
+import gan_lib.training as training
 from tensorflow.python.checkpoint import checkpoint_management as cm
-from gan_lib.config import get_config
+from gan_lib import get_config
 
-build_gan = loop.build_gan
+build_gan = training.build_gan
 
 def build_and_watch(config, strategy=None):
     gan = build_gan(config, strategy)
@@ -72,7 +72,7 @@ def build_and_watch(config, strategy=None):
         return metrics
     gan.train_step = train_step
     return gan
-loop.build_gan = build_and_watch
+training.build_gan = build_and_watch
 
 if name == "state":  # checkpoint data and index written, the state file not yet updated
     update = cm.update_checkpoint_state_internal
@@ -88,13 +88,14 @@ elif name == "sweep":  # between deleting an old checkpoint's index and its data
         if due():
             die()
     cm._delete_file_if_exists = delete_then_die
-elif name == "gif":  # halfway through streaming the GIF into its temporary file
-    append = gif.GifStreamWriter.append
-    def append_then_die(self, frame):
-        append(self, frame)
-        if due():
-            die()
-    gif.GifStreamWriter.append = append_then_die
+elif name == "gif":  # halfway through encoding the GIF into its temporary file
+    images = gif._images
+    def images_then_die(*a, **k):
+        for image in images(*a, **k):
+            yield image
+            if due():
+                die()
+    gif._images = images_then_die
 elif name == "replace":  # a file fully written under its temporary name, not yet renamed
     replace = os.replace
     def replace_or_die(src, dst, *a, **k):
@@ -105,7 +106,7 @@ elif name == "replace":  # a file fully written under its temporary name, not ye
 
 overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
 config = dataclasses.replace(get_config("toy2d", quick=False), **overrides)
-result = loop.train(config, out, resume="auto", progress=False)
+result = training.train(config, out, resume="auto", progress=False)
 print(f"finished at step {result.step}")
 '''
 
@@ -209,7 +210,7 @@ class KillHarness:
             f"step_{s:07d}.png" for s in range(0, self.steps + 1, o["sample_every"])]
         from PIL import Image
         with Image.open(run / "progress.gif") as gif:
-            assert gif.n_frames == len(frames) + 4  # write_gif holds the last frame 4 more
+            assert gif.n_frames == len(frames)  # one GIF frame per frame file
             for i in range(gif.n_frames):
                 gif.seek(i)
                 gif.load()
@@ -305,17 +306,17 @@ def test_twenty_kills_at_random_moments_and_in_every_phase(tmp_path, request):
 
 
 def test_a_cut_off_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, tiny_toy):
+    from gan_lib import train
     from gan_lib.errors import GanLibError
-    from gan_lib.loop import train
 
     run = tmp_path / "run"
     train(tiny_toy, run, progress=False)  # checkpoints at 20 and 40
     # What a kill during an in-place rewrite of ckpt-40.index leaves (seen with strace above).
     (run / "checkpoints" / "ckpt-40.index").write_bytes(b"")
     # ... and what other killed writes leave behind.
-    planted = [run / ".tmp123_progress.gif", run / ".tmp_generator.keras",
-               run / "history.csv.tmp", run / "config.json.tmp", run / ".write_test",
-               run / "frames" / ".tmp123_step_0000040.png",
+    planted = [run / ".tmp_progress.gif", run / ".tmp_generator.keras",
+               run / ".tmp_history.csv", run / ".tmp_config.json", run / ".tmp_write_test",
+               run / "frames" / ".tmp_step_0000040.png",
                run / "checkpoints" / "checkpoint.tmp0123abcd",
                run / "checkpoints" / "ckpt-60.data-00000-of-00001.tempstate123"]
     for path in planted:
@@ -341,14 +342,44 @@ def test_a_cut_off_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, ti
 
 def test_config_json_is_replaced_whole(tmp_path, tiny_toy, monkeypatch):
     """A session killed while rewriting config.json leaves the old one (write-then-rename)."""
-    import gan_lib.runs as runs
+    import gan_lib.run_folder as run_folder
 
-    runs.write_config(tmp_path / "config.json", tiny_toy)
+    folder = run_folder.RunFolder(tmp_path)
+    folder.write_config(tiny_toy)
 
     def killed(src, dst):
         raise KeyboardInterrupt  # stands in for the kill: the rename never happens
-    monkeypatch.setattr(runs.os, "replace", killed)
+    monkeypatch.setattr(run_folder.os, "replace", killed)
     with pytest.raises(KeyboardInterrupt):
-        runs.write_config(tmp_path / "config.json", tiny_toy)
+        folder.write_config(tiny_toy)
     monkeypatch.undo()
-    assert runs.read_config(tmp_path) == tiny_toy
+    assert folder.read_config() == tiny_toy
+    assert not list(tmp_path.glob(".tmp_*"))  # the failed write left nothing behind
+
+
+def test_killed_before_its_first_checkpoint_the_same_command_with_resume_continues(tmp_path):
+    """SIGKILL a CLI run a few steps in (long before any checkpoint), then run the same command
+    with --resume: it starts again from step 0, says so in one line, and finishes."""
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "gan_lib", "train", "toy2d", "--out", str(run),
+           "--no-progress", "--steps-per-execution", "1"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(cmd + ["--steps", "900"], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + LAUNCH_TIMEOUT
+    while proc.poll() is None and time.monotonic() < deadline:
+        if len(read_history(run).get("step", [])):  # training has begun: kill it now
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    assert proc.wait(timeout=LAUNCH_TIMEOUT) == -signal.SIGKILL
+    assert not (run / "checkpoints" / "checkpoint").exists()  # killed before the first one
+    done = subprocess.run(cmd + ["--steps", "60", "--resume"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=LAUNCH_TIMEOUT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("nothing to resume, no checkpoint yet (the run stopped before "
+                             "its first one): training starts from step 0") == 1
+    assert "step 60 (steps)" in done.stdout
+    np.testing.assert_array_equal(read_history(run)["step"], np.arange(10, 61, 10))
+    assert [p.name for p in sorted((run / "frames").iterdir())] == [
+        "step_0000000.png", "step_0000060.png"]  # the killed session's frames are gone

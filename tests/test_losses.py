@@ -39,7 +39,7 @@ def test_losses_stay_finite_for_extreme_logits():
 
 
 def test_minimax_generator_saturates_where_non_saturating_does_not():
-    """The Spanish seed's point: when D rejects fakes, log(1 - D(G(z))) has no gradient."""
+    """The Spanish presentation's point: when D rejects fakes, log(1 - D(G(z))) has no gradient."""
     import tensorflow as tf
 
     fake = tf.Variable([[-8.0]])  # D(G(z)) = sigmoid(-8) ~ 3e-4: D is sure it is fake

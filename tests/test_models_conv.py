@@ -1,4 +1,5 @@
-"""Image GAN builders: shapes, ranges, logits, the seeds' parameter counts, training, saving."""
+"""Image GAN builders: shapes, ranges, logits, the presentations' parameter counts, training,
+saving."""
 
 import os
 
@@ -9,10 +10,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from gan_lib.build import make_optimizer
 from gan_lib.errors import GanLibError  # noqa: E402
+from gan_lib.gan import GAN  # noqa: E402
 from gan_lib.losses import get_loss  # noqa: E402
-from gan_lib.models import conditional, dcgan, mlp, seeds64  # noqa: E402
-from gan_lib.train import GAN, make_optimizer  # noqa: E402
+from gan_lib.models import conditional, dcgan, mlp, presentations64  # noqa: E402
 
 # (name, generator builder, discriminator builder, latent_dim, image shape)
 PAIRS = [
@@ -21,14 +23,16 @@ PAIRS = [
      lambda: dcgan.build_dcgan28_discriminator(width=16), 100, (28, 28, 1)),
     ("tutorial", dcgan.build_tutorial_generator, dcgan.build_tutorial_discriminator,
      100, (28, 28, 1)),
-    ("cats64", seeds64.build_cats64_generator, seeds64.build_cats64_discriminator,
+    ("cats64", presentations64.build_cats64_generator, presentations64.build_cats64_discriminator,
      128, (64, 64, 3)),
-    ("dcgan64", seeds64.build_dcgan64_generator, seeds64.build_dcgan64_discriminator,
+    ("dcgan64", presentations64.build_dcgan64_generator,
+     presentations64.build_dcgan64_discriminator,
      100, (64, 64, 3)),
-    ("faces", lambda: seeds64.build_faces_upsample_generator(latent_dim=64),
-     seeds64.build_faces_mlp_discriminator, 64, (64, 64, 3)),
-    ("russian64", lambda: seeds64.build_russian_faces_generator(output_size=64, width=16),
-     lambda: seeds64.build_russian_faces_discriminator(image_size=64, width=16), 32, (64, 64, 3)),
+    ("faces", lambda: presentations64.build_faces_upsample_generator(latent_dim=64),
+     presentations64.build_faces_mlp_discriminator, 64, (64, 64, 3)),
+    ("russian64", lambda: presentations64.build_chollet64_generator(output_size=64, width=16),
+     lambda: presentations64.build_chollet64_discriminator(image_size=64, width=16), 32,
+     (64, 64, 3)),
 ]
 PAIRS_28 = [p for p in PAIRS if p[4] == (28, 28, 1)]
 IDS = [p[0] for p in PAIRS]
@@ -69,7 +73,7 @@ def test_discriminator_outputs_are_unbounded_logits():
 
 
 def test_mlp_image_parameter_counts():
-    # The Russian seed's nn.Linear stack: 100-256-512-1024-784 and 784-1024-512-256-1.
+    # The Russian presentation's nn.Linear stack: 100-256-512-1024-784 and 784-1024-512-256-1.
     def linear(sizes):
         return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     assert mlp.build_mlp_image_generator().count_params() == linear([100, 256, 512, 1024, 784])
@@ -86,12 +90,12 @@ def test_cats64_matches_the_english_seed_table():
     table = [264192, 0, 1638400, 2048, 0, 3276800, 1024, 0, 819200, 512, 0,
              204_800,  # the slide prints 284,800, which 5*5*128*C can never be: a misprint
              256, 0, 51200, 128, 0, 99]
-    generator = seeds64.build_cats64_generator()
+    generator = presentations64.build_cats64_generator()
     assert [layer.count_params() for layer in generator.layers] == table
     assert generator.count_params() == sum(table) == 6_258_659
     assert generator.count_params() - _trainable_count(generator) == 1_984
 
-    discriminator = seeds64.build_cats64_discriminator()
+    discriminator = presentations64.build_cats64_discriminator()
     assert [layer.count_params() for layer in discriminator.layers] == [
         3072, 0, 65536, 256, 0, 131072, 512, 0, 524288, 1024, 0, 0, 4097]
     assert discriminator.count_params() == 729_857
@@ -104,36 +108,37 @@ def test_dcgan64_matches_pytorch_parameter_count():
     g_convs = [100 * 512, 512 * 256, 256 * 128, 128 * 64, 64 * 3]
     g_expected = 16 * sum(g_convs) + 2 * (512 + 256 + 128 + 64)
     assert g_expected == 3_576_704  # the PyTorch DCGAN tutorial's generator
-    assert _trainable_count(seeds64.build_dcgan64_generator()) == g_expected
+    assert _trainable_count(presentations64.build_dcgan64_generator()) == g_expected
 
     d_convs = [3 * 64, 64 * 128, 128 * 256, 256 * 512, 512 * 1]
     d_expected = 16 * sum(d_convs) + (256 + 512) + 2 * (128 + 256 + 512)  # bias on 256, 512
-    assert _trainable_count(seeds64.build_dcgan64_discriminator()) == d_expected == 2_766_336
+    d_count = _trainable_count(presentations64.build_dcgan64_discriminator())
+    assert d_count == d_expected == 2_766_336
 
 
 def test_faces_match_the_serbian_seed_tables():
-    generator = seeds64.build_faces_upsample_generator()
+    generator = presentations64.build_faces_upsample_generator()
     assert [layer.count_params() for layer in generator.layers] == [
         16781312, 0, 16384, 0, 0, 51328, 0, 512, 0, 9603]
     assert generator.count_params() == 16_859_139
     assert _trainable_count(generator) == 16_850_691
-    discriminator = seeds64.build_faces_mlp_discriminator()
+    discriminator = presentations64.build_faces_mlp_discriminator()
     assert [layer.count_params() for layer in discriminator.layers] == [
         0, 6291968, 0, 131328, 0, 257]
     assert discriminator.count_params() == 6_423_553
 
 
-def test_russian_faces_at_the_seed_size():
-    generator = seeds64.build_russian_faces_generator()  # built, not run: ~160 GFLOP per image
+def test_chollet64_at_the_presentation_size():
+    generator = presentations64.build_chollet64_generator()  # built, not run: ~160 GFLOP per image
     assert generator.output_shape == (None, 128, 128, 3)
     expected = (32 * 32768 + 32768 + 25 * 128 * 256 + 256 + 3 * (16 * 256 * 256 + 256)
                 + 25 * 256 * 512 + 512 + 25 * 512 * 512 + 512 + 49 * 512 * 3 + 3)
     assert generator.count_params() == expected
-    discriminator = seeds64.build_russian_faces_discriminator()
+    discriminator = presentations64.build_chollet64_discriminator()
     assert discriminator.count_params() == (9 * 3 * 256 + 256 + 16 * 256 * 256 + 256
                                             + 62 * 62 * 256 + 1)
     with pytest.raises(GanLibError, match="output_size must be 32, 64 or 128"):
-        seeds64.build_russian_faces_generator(output_size=100)
+        presentations64.build_chollet64_generator(output_size=100)
 
 
 def _pytorch_conv_transpose(x, kernel, stride, padding):

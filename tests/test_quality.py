@@ -6,17 +6,15 @@ samples near a mode, is met by every seed we tried (8/8 for seeds 0-3); an untra
 covers 0 or 1.
 """
 
-from gan_lib.config import get_config
-from gan_lib.loop import train
+from gan_lib import get_config, sample, train
 from gan_lib.metrics import toy_metrics
-from gan_lib.sampling import sample_run
 
 
 def test_quick_toy2d_covers_most_modes_of_the_ring(tmp_path):
     config = get_config("toy2d", quick=True)
     assert config.toy_distribution == "ring"
     train(config, tmp_path / "run", progress=False)
-    points = sample_run(tmp_path / "run", 2000, seed=1)
+    points = sample(tmp_path / "run", 2000, seed=1)
     metrics = toy_metrics(points, "ring")
     assert metrics["modes_covered"] >= 6, metrics
     assert metrics["hq_fraction"] >= 0.5, metrics

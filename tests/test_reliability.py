@@ -13,12 +13,10 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from gan_lib import build_gan, get_config, train
 from gan_lib.cli import main
-from gan_lib.config import get_config
 from gan_lib.errors import GanLibError
-from gan_lib.loop import train
-from gan_lib.runs import read_history
-from gan_lib.train import build_gan
+from gan_lib.history import read_history
 
 # Solid colours, none its own BGR mirror, so a swapped channel order cannot pass.
 COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255),
@@ -177,7 +175,7 @@ def test_negative_seed_is_one_line(capsys, tmp_path):
 
 
 def test_a_history_from_an_older_gan_lib_is_migrated_by_column_name(tmp_path):
-    from gan_lib.runs import History
+    from gan_lib.history import History
 
     path = tmp_path / "history.csv"
     path.write_text("step,seconds,d_loss,g_loss,old_metric\n"

@@ -11,10 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_lib.config import get_config
+from gan_lib import build_gan, get_config, train
 from gan_lib.errors import GanLibError
-from gan_lib.loop import train
-from gan_lib.train import build_gan
 
 
 def _toy(**overrides):

@@ -8,21 +8,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from gan_lib import build_gan, get_config
+from gan_lib.alarm import DiscriminatorWinsAlarm, DiscriminatorWinsWarning
 from gan_lib.augment import AUGMENTATIONS, diff_augment, rand_cutout, rand_translation
-from gan_lib.config import get_config
 from gan_lib.data import sample_toy
-from gan_lib.diagnostics import (
-    DiscriminatorWinsAlarm,
-    DiscriminatorWinsWarning,
-    class_histogram_entropy,
-    nearest_neighbours,
-)
 from gan_lib.ema import EMA
 from gan_lib.errors import GanLibError
+from gan_lib.gan import STEP_METRICS
 from gan_lib.latent import interpolate, interpolation_strip, latent_arithmetic
-from gan_lib.layers import SpectralNormalization, apply_spectral_norm
 from gan_lib.losses import LOSSES, get_loss, gradient_penalty
-from gan_lib.train import STEP_METRICS, build_gan
+from gan_lib.metrics.collapse import class_histogram_entropy, nearest_neighbours
+from gan_lib.spectral_norm import SpectralNormalization, apply_spectral_norm
+from gan_lib.tricks import Tricks, discriminator_input, discriminator_loss
 
 
 def softplus(x):
@@ -106,8 +103,10 @@ def test_label_smoothing_shifts_bce_loss_by_s_times_mean_logit(logits):
 
 def test_label_smoothing_in_the_step_changes_d_loss_by_the_expected_amount(logits):
     r, f = tf.constant(logits[0]), tf.constant(logits[1])
-    plain = build_gan(toy())._d_loss(r, f, None, None, None)[0]
-    smooth = build_gan(toy(label_smoothing=0.2))._d_loss(r, f, None, None, None)[0]
+    gan, smoothed = build_gan(toy()), build_gan(toy(label_smoothing=0.2))
+    assert smoothed.tricks.label_smoothing == 0.2  # what the step reads
+    plain = sum(discriminator_loss(gan.loss, r, f, gan.tricks, gan.noise))
+    smooth = sum(discriminator_loss(smoothed.loss, r, f, smoothed.tricks, smoothed.noise))
     np.testing.assert_allclose(float(smooth) - float(plain), 0.2 * logits[0].mean(), rtol=1e-4)
     with pytest.raises(GanLibError, match="label_smoothing needs a loss with targets"):
         build_gan(toy(loss="hinge", label_smoothing=0.1))
@@ -116,12 +115,13 @@ def test_label_smoothing_in_the_step_changes_d_loss_by_the_expected_amount(logit
 def test_label_flip_swaps_exactly_the_drawn_pairs(logits):
     r, f = logits
     gan = build_gan(toy(label_flip=0.3))
+    assert gan.tricks.label_flip == 0.3
     twin = tf.random.Generator.from_state(gan.noise.state.numpy(), gan.noise.algorithm)
     flip = twin.uniform(r.shape).numpy() < 0.3
     assert flip.any() and not flip.all()
-    got = gan._d_loss(tf.constant(r), tf.constant(f), None, None, None)
+    got = discriminator_loss(gan.loss, tf.constant(r), tf.constant(f), gan.tricks, gan.noise)
     r2, f2 = np.where(flip, f, r), np.where(flip, r, f)
-    np.testing.assert_allclose([float(got[1]), float(got[2])],
+    np.testing.assert_allclose([float(got[0]), float(got[1])],
                                [softplus(-r2).mean(), softplus(f2).mean()], rtol=1e-5)
 
 
@@ -190,12 +190,17 @@ def test_each_trick_runs_changes_weights_and_stays_finite(changes):
 
 def test_instance_noise_is_annealed_to_zero():
     gan = build_gan(toy(instance_noise=0.5, steps=100))
+    assert gan.tricks == Tricks(instance_noise=0.5, anneal_steps=100)
     x = tf.zeros([20000, 2])
-    np.testing.assert_allclose(np.std(gan._d_input(x).numpy()), 0.5, rtol=0.03)
+
+    def seen():
+        return discriminator_input(x, gan.tricks, gan.step, gan.noise).numpy()
+
+    np.testing.assert_allclose(np.std(seen()), 0.5, rtol=0.03)
     gan.step.assign(50)
-    np.testing.assert_allclose(np.std(gan._d_input(x).numpy()), 0.25, rtol=0.03)
+    np.testing.assert_allclose(np.std(seen()), 0.25, rtol=0.03)
     gan.step.assign(100)
-    np.testing.assert_array_equal(gan._d_input(x).numpy(), 0.0)
+    np.testing.assert_array_equal(seen(), 0.0)
 
 
 @pytest.mark.parametrize("d_steps,g_steps", [(2, 1), (1, 2), (3, 2)])
@@ -305,7 +310,7 @@ def test_ema_follows_the_numpy_recursion_and_checkpoints():
 
 
 def test_train_with_ema_saves_the_average_as_generator_keras(tmp_path, tiny_toy):
-    from gan_lib.loop import train
+    from gan_lib import train
 
     result = train(dataclasses.replace(tiny_toy, steps=20, ema_decay=0.9), tmp_path / "run",
                    progress=False)

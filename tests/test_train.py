@@ -4,12 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_lib.config import get_config
+from gan_lib import build_gan, get_config, train
 from gan_lib.data import sample_toy
 from gan_lib.errors import GanLibError
-from gan_lib.loop import train
-from gan_lib.runs import read_history
-from gan_lib.train import STEP_METRICS, build_gan
+from gan_lib.gan import STEP_METRICS
+from gan_lib.history import read_history
 
 
 def test_one_step_changes_both_networks_and_reports_finite_metrics():
@@ -95,8 +94,6 @@ def test_resume_drops_history_and_frames_after_the_last_checkpoint(tmp_path, tin
 
 def test_run_folder_clashes_and_mismatches_are_refused(tmp_path, tiny_toy):
     run = tmp_path / "run"
-    with pytest.raises(GanLibError, match="nothing to resume"):
-        train(tiny_toy, run, resume=True, progress=False)
     train(dataclasses.replace(tiny_toy, steps=10), run, progress=False)
     with pytest.raises(GanLibError, match="already holds a run"):
         train(tiny_toy, run, progress=False)
@@ -140,3 +137,35 @@ def test_tensorboard_logs_scalars_and_frames(tmp_path, tiny_toy, capsys):
     assert [e.step for e in events.Tensors("d_loss")] == list(range(5, 41, 5))
     # the speed estimate is printed once the first steps are timed
     assert "ms/step on this runtime" in capsys.readouterr().out
+
+
+def test_a_run_shorter_than_log_every_has_its_row_and_plot(tmp_path, tiny_toy):
+    """Whatever ends a run (its steps, its time budget), its last step is logged and plotted."""
+    short = dataclasses.replace(tiny_toy, steps=3, log_every=50, sample_every=50)
+    result = train(short, tmp_path / "short", progress=False)
+    np.testing.assert_array_equal(result.history["step"], [3])
+    assert np.isfinite(result.history["d_loss"]).all()
+    assert (tmp_path / "short" / "losses.png").stat().st_size > 0
+    assert (tmp_path / "short" / "frames" / "step_0000003.png").exists()
+    timed = dataclasses.replace(tiny_toy, steps=10**6, log_every=10**5, sample_every=10**5,
+                                checkpoint_every=10**5, max_seconds=1.5)
+    result = train(timed, tmp_path / "timed", progress=False)
+    assert result.stopped == "time"
+    assert list(read_history(tmp_path / "timed")["step"]) == [result.step]
+    assert (tmp_path / "timed" / "losses.png").exists()
+
+
+def test_the_schedule_says_what_each_step_does():
+    from gan_lib.schedule import Schedule
+
+    s = Schedule(steps=100, log_every=10, sample_every=25, eval_every=0, checkpoint_every=50,
+                 checkpoint_seconds=600.0, first_checkpoint_seconds=60.0)
+    assert s.due(10) == {"log"} and s.due(7) == set()
+    assert s.due(25) == {"log", "frame"}
+    assert s.due(50) == {"log", "frame", "checkpoint"}
+    assert s.due(100) == {"log", "frame", "evaluate", "checkpoint"}  # the end: metrics too
+    assert s.due(7, last=True) == {"log", "frame", "evaluate"}  # stopped early: the same
+    assert [s.next_stop(k) for k in (0, 10, 24, 90)] == [10, 20, 25, 100]
+    assert s.checkpoint_by_time(61.0, 61.0, saved_this_session=False)  # the early one
+    assert not s.checkpoint_by_time(61.0, 61.0, saved_this_session=True)
+    assert s.checkpoint_by_time(600.0, 900.0, saved_this_session=True)

@@ -1,7 +1,7 @@
 """Eye-levelled cat heads cut from photos with hand-placed landmarks (the CAT dataset).
 
 The CAT dataset (Zhang, Sun and Tang, ECCV 2008; Kaggle "crawford/cat-dataset", no stated
-licence) gives each photo nine points in a ``<photo>.jpg.cat`` file; the German seed turns
+licence) gives each photo nine points in a ``<photo>.jpg.cat`` file; the German presentation turns
 them into aligned 64x64 faces, as ``load_cat_landmarks`` does here.
 """
 

@@ -2,12 +2,12 @@
 
 Two sources:
 
-* ``cat_faces/``: the cat-face set of the English seed (29,843 PNGs, 64x64), cut with an
+* ``cat_faces/``: the cat-face set of the English presentation (29,843 PNGs, 64x64), cut with an
   OpenCV cat-face detector from Kaggle datasets by Federico Ferlito
   (github.com/fferlito/Cat-faces-dataset, no licence file: the terms of the upstream Kaggle
   datasets apply). The shared test folder holds 3,000 of them from the mirror
   AnnikaV9/cat-dataset (MIT licence for the compilation; the photos keep their upstream
-  terms). The seed warns the set is noisy: faces off-centre, some without a
+  terms). The presentation warns the set is noisy: faces off-centre, some without a
   cat; ``gan_lib.data.outliers`` flags such images.
 * ``cat_landmarks/``: the CAT dataset (Zhang, Sun and Tang, ECCV 2008; Kaggle
   "crawford/cat-dataset", no stated licence): photos with nine hand-placed points each, from
@@ -27,7 +27,7 @@ from gan_lib.data.outliers import clean_cat_faces
 from gan_lib.data.paths import data_root
 from gan_lib.errors import GanLibError
 
-# The three archives of the seed's dataset; each unpacks to dataset-partN/cat_<n>.png.
+# The three archives of the presentation's dataset; each unpacks to dataset-partN/cat_<n>.png.
 # The repository publishes no checksums and we could not fetch the files to compute them,
 # so they are downloaded unverified (sha256=None); download() still rejects HTML pages.
 CAT_FACES_URLS = [f"https://github.com/fferlito/Cat-faces-dataset/raw/master/dataset-part{i}.tar.gz"

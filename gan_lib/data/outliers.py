@@ -1,6 +1,6 @@
 """Images a training set is better without: duplicates, near duplicates, blanks, oddities.
 
-The English seed warns that its cat faces are noisy (faces off-centre, some without a cat);
+The English presentation warns that its cat faces are noisy (faces off-centre, some without a cat);
 ``find_outliers`` flags such images by four simple criteria and ``clean_cat_faces`` drops them.
 Nothing here is specific to cats but the defaults, which were tuned on the shared cat faces.
 """

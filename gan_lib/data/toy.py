@@ -1,4 +1,5 @@
-"""2D toy distributions: the harmonic curve of the Russian seed and the two classic mode tests.
+"""2D toy distributions: the harmonic curve of the Russian presentation and the two classic mode
+tests.
 
 The ring of 8 Gaussians and the 5x5 grid come from the mode-collapse literature
 (Metz et al. 2016, "Unrolled GANs"; Srivastava et al. 2017, "VEEGAN"): every mode is known, so
@@ -40,7 +41,7 @@ def sample_toy(name: str, n: int, seed: int = 0) -> np.ndarray:
     """Draw ``n`` points of a toy distribution as float32 ``[n, 2]``.
 
     Args:
-        name: "sine" (x uniform in [0, 2*pi], y = sin x, as in the Russian seed),
+        name: "sine" (x uniform in [0, 2*pi], y = sin x, as in the Russian presentation),
             "ring" (8 Gaussians on a circle of radius 2) or "grid" (25 Gaussians on a 5x5 grid).
         n: number of points.
         seed: NumPy seed; the same seed gives the same points.

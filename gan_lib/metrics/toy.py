@@ -46,6 +46,12 @@ def sine_error(points: np.ndarray) -> dict[str, float]:
             "x_in_range": float(inside.mean())}
 
 
+# The keys toy_metrics returns for each distribution (history.csv's quality columns).
+TOY_COLUMNS = {"sine": ("sine_error", "x_in_range"),
+               "ring": ("modes_covered", "mode_fraction", "hq_fraction"),
+               "grid": ("modes_covered", "mode_fraction", "hq_fraction")}
+
+
 def toy_metrics(points: np.ndarray, distribution: str) -> dict[str, float]:
     """The metric that fits a toy distribution: mode coverage, or the sine curve's error."""
     if distribution == "sine":

@@ -11,7 +11,7 @@ import keras
 
 from gan_lib.config import GANConfig
 from gan_lib.errors import GanLibError
-from gan_lib.models import conditional, dcgan, seeds64
+from gan_lib.models import conditional, dcgan, presentations64
 from gan_lib.models.mlp import (
     build_mlp2d_discriminator,
     build_mlp2d_generator,
@@ -46,15 +46,15 @@ BUILDERS: dict[str, Callable[[GANConfig], Pair]] = {
                                            channels=c.channels),
         conditional.build_cgan28_discriminator(c.num_classes, width=_width(c, 64),
                                                channels=c.channels)),
-    "cats64": lambda c: (seeds64.build_cats64_generator(c.latent_dim),
-                         seeds64.build_cats64_discriminator()),
-    "dcgan64": lambda c: (seeds64.build_dcgan64_generator(c.latent_dim),
-                          seeds64.build_dcgan64_discriminator()),
-    "faces_upsample": lambda c: (seeds64.build_faces_upsample_generator(c.latent_dim),
-                                 seeds64.build_faces_mlp_discriminator(c.image_size)),
-    "russian_faces": lambda c: (
-        seeds64.build_russian_faces_generator(c.latent_dim, c.image_size, width=_width(c, 256)),
-        seeds64.build_russian_faces_discriminator(c.image_size, width=_width(c, 256))),
+    "cats64": lambda c: (presentations64.build_cats64_generator(c.latent_dim),
+                         presentations64.build_cats64_discriminator()),
+    "dcgan64": lambda c: (presentations64.build_dcgan64_generator(c.latent_dim),
+                          presentations64.build_dcgan64_discriminator()),
+    "upsample_mlp64": lambda c: (presentations64.build_faces_upsample_generator(c.latent_dim),
+                                 presentations64.build_faces_mlp_discriminator(c.image_size)),
+    "chollet64": lambda c: (
+        presentations64.build_chollet64_generator(c.latent_dim, c.image_size, width=_width(c, 256)),
+        presentations64.build_chollet64_discriminator(c.image_size, width=_width(c, 256))),
 }
 
 

@@ -5,7 +5,7 @@ strided (transposed) convolutions instead of pooling, BatchNorm in G and in D ex
 layer, ReLU in G with tanh at the end, LeakyReLU(0.2) in D, weights drawn from N(0, 0.02).
 The course's 28x28 DCGAN keeps all of it but BatchNorm in D, which is off by default: measured,
 it trained better without (see ``build_dcgan28_discriminator``). Discriminators return logits.
-The 64x64 recipes of the seeds are in ``gan_lib.models.seeds64``.
+The 64x64 recipes of the seeds are in ``gan_lib.models.presentations64``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""The seeds' cat and face models, layer for layer (64x64 RGB unless said otherwise).
+"""The presentations' cat and face models, layer for layer (64x64 RGB unless said otherwise).
 
-Each builder reproduces one seed's network; the parameter counts are tested against the seeds'
-model summaries. Discriminators return logits: the seeds' final sigmoid lives inside the loss.
+Each builder reproduces one presentation's network; the parameter counts are tested against
+the presentations' model summaries. Discriminators return logits: the presentations' final
+sigmoid lives inside the loss.
 Images are float32 in [-1, 1] (tanh outputs).
 """
 
@@ -17,16 +18,17 @@ from gan_lib.models.dcgan import add_down_block, normal_init
 
 
 def _truncated_init() -> keras.initializers.Initializer:
-    # The English seed's WEIGHT_INITIALISER ("a narrower std than default helped").
+    # The English presentation's WEIGHT_INITIALISER ("a narrower std than default helped").
     return keras.initializers.TruncatedNormal(mean=0.0, stddev=0.02)
 
 
 def build_cats64_generator(latent_dim: int = 128) -> keras.Sequential:
-    """The English seed's "Cat Generator" (seed 002): 6,258,659 parameters.
+    """The English presentation's "Cat Generator" (presentation 002): 6,258,659 parameters.
 
     Dense(2048) -> 4x4x128 -> five 5x5 transposed convolutions without bias (512 at stride 1,
     then 256, 128, 64, 32 at stride 2), each with BatchNorm + ReLU -> Dense(3, tanh) per pixel.
-    The seed's table prints 284,800 for the 64-filter layer and totals of 6,250,659; both are
+    The presentation's table prints 284,800 for the 64-filter layer and totals of 6,250,659; both
+    are
     misprints (5*5*128*64 = 204,800; the layers sum to 6,258,659).
 
     Returns:
@@ -51,7 +53,7 @@ def build_cats64_generator(latent_dim: int = 128) -> keras.Sequential:
 
 
 def build_cats64_discriminator() -> keras.Sequential:
-    """The English seed's "Cat Discriminator" (seed 002): 729,857 parameters.
+    """The English presentation's "Cat Discriminator" (presentation 002): 729,857 parameters.
 
     Four 4x4 stride-2 convolutions without bias (64, 64, 128, 256), BatchNorm on all but the
     first, LeakyReLU(0.2) -> Flatten -> Dense(1) logit.
@@ -72,12 +74,13 @@ def build_cats64_discriminator() -> keras.Sequential:
 
 
 def build_dcgan64_generator(latent_dim: int = 100) -> keras.Sequential:
-    """The German seed's PyTorch DCGAN generator (seed 000) in Keras: 3,576,704 trainable weights.
+    """The German presentation's PyTorch DCGAN generator (presentation 000) in Keras: 3,576,704
+    trainable weights.
 
     z as a 1x1 image -> ConvT 4x4 'valid' to 4x4x512 -> ConvT 4x4 stride 2 to 8x8x256, 16x16x128,
     32x32x64, 64x64x3 + tanh; BatchNorm + ReLU between, no bias. PyTorch's ``padding=1`` with
     kernel 4, stride 2 doubles the size exactly as Keras ``padding="same"`` does.
-    (The seed scaled images to [0, 1] against its tanh output; we use [-1, 1].)
+    (The presentation scaled images to [0, 1] against its tanh output; we use [-1, 1].)
 
     Returns:
         A model mapping float32 ``[B, latent_dim]`` to float32 ``[B, 64, 64, 3]`` in [-1, 1].
@@ -102,11 +105,12 @@ def build_dcgan64_generator(latent_dim: int = 100) -> keras.Sequential:
 
 
 def build_dcgan64_discriminator() -> keras.Sequential:
-    """The German seed's PyTorch DCGAN discriminator (seed 000): 2,766,336 trainable weights.
+    """The German presentation's PyTorch DCGAN discriminator (presentation 000): 2,766,336
+    trainable weights.
 
     4x4 stride-2 convolutions 64 (no BN), 128, 256, 512 (BN), LeakyReLU(0.2) -> 4x4 'valid'
-    convolution to one logit. As in the seed, the 256 and 512 convolutions keep their bias
-    (PyTorch's default; redundant before BatchNorm, but it is what the seed trained).
+    convolution to one logit. As in the presentation, the 256 and 512 convolutions keep their bias
+    (PyTorch's default; redundant before BatchNorm, but it is what the presentation trained).
 
     Returns:
         A model mapping float32 ``[B, 64, 64, 3]`` to logits ``[B, 1]``.
@@ -123,11 +127,13 @@ def build_dcgan64_discriminator() -> keras.Sequential:
 
 
 def build_faces_upsample_generator(latent_dim: int = 4096) -> keras.Sequential:
-    """The Serbian seed's face generator (seed 003): 16,859,139 parameters at latent_dim 4096.
+    """The Serbian presentation's face generator (presentation 003): 16,859,139 parameters at
+    latent_dim 4096.
 
     Dense(4096), LeakyReLU, BN -> 16x16x16 -> UpSampling2D, Conv 128 5x5, LeakyReLU, BN ->
-    UpSampling2D, Conv 3 5x5 tanh. The seed's Dense has 16,781,312 weights = 4097 * 4096, so its
-    noise had 4096 entries. The LeakyReLU slope (0.2) is the Keras-GAN code the seed cites.
+    UpSampling2D, Conv 3 5x5 tanh. The presentation's Dense has 16,781,312 weights = 4097 * 4096,
+    so its
+    noise had 4096 entries. The LeakyReLU slope (0.2) is the Keras-GAN code the presentation cites.
 
     Returns:
         A model mapping float32 ``[B, latent_dim]`` to float32 ``[B, 64, 64, 3]`` in [-1, 1].
@@ -149,7 +155,8 @@ def build_faces_upsample_generator(latent_dim: int = 4096) -> keras.Sequential:
 
 
 def build_faces_mlp_discriminator(image_size: int = 64) -> keras.Sequential:
-    """The Serbian seed's face discriminator (seed 003): Flatten-512-256-1, 6,423,553 parameters.
+    """The Serbian presentation's face discriminator (presentation 003): Flatten-512-256-1,
+    6,423,553 parameters.
 
     Returns:
         A model mapping float32 ``[B, image_size, image_size, 3]`` to logits ``[B, 1]``.
@@ -171,20 +178,22 @@ def _check_size(output_size: int) -> int:
     return int(math.log2(output_size // 16))
 
 
-def build_russian_faces_generator(latent_dim: int = 32, output_size: int = 128,
+def build_chollet64_generator(latent_dim: int = 32, output_size: int = 128,
                                   width: int = 256) -> keras.Model:
-    """The Russian seed's face generator (seed 004), after Chollet's "Deep Learning with Python".
+    """The Russian presentation's face generator (presentation 004), after Chollet's "Deep Learning
+    with Python".
 
     Dense 128*16*16, LeakyReLU -> 16x16x128 -> Conv 256 5x5 -> stride-2 ConvT 256 4x4, one per
-    doubling (three to 128x128 as in the seed, two for 64x64) -> two Conv 512 5x5 -> Conv 3 7x7
-    tanh. LeakyReLU keeps the seed's Keras default slope 0.3. The seed trains D with
+    doubling (three to 128x128 as in the presentation, two for 64x64) -> two Conv 512 5x5 -> Conv 3
+    7x7
+    tanh. LeakyReLU keeps the presentation's Keras default slope 0.3. The presentation trains D with
     RMSprop(learning_rate=1e-4, clipvalue=1.0): an optimiser choice for the run's config.
 
     Args:
         latent_dim: size of the noise vector z (seed: 32).
         output_size: 128 (seed), 64 or 32; each halving drops one transposed convolution.
         width: filters of the 256-filter layers; the two full-size convolutions have ``2 * width``.
-            The seed's 256 costs ~40 GFLOP per 64x64 image; lower it to train on a CPU.
+            The presentation's 256 costs ~40 GFLOP per 64x64 image; lower it to train on a CPU.
     Returns:
         A model mapping float32 ``[B, latent_dim]`` to ``[B, output_size, output_size, 3]`` in
         [-1, 1].
@@ -208,8 +217,9 @@ def build_russian_faces_generator(latent_dim: int = 32, output_size: int = 128,
     return model
 
 
-def build_russian_faces_discriminator(image_size: int = 128, width: int = 256) -> keras.Model:
-    """The Russian seed's face discriminator (seed 004): two convolutions and a Dense logit.
+def build_chollet64_discriminator(image_size: int = 128, width: int = 256) -> keras.Model:
+    """The Russian presentation's face discriminator (presentation 004): two convolutions and a
+    Dense logit.
 
     Conv 256 3x3 -> Conv 256 4x4 stride 2 (both 'valid', LeakyReLU 0.3) -> Flatten ->
     Dropout 0.4 -> Dense(1).
