@@ -35,10 +35,23 @@ _LAZY = {
 }
 
 
+def check_keras_backend() -> None:
+    """gan_lib's train step is TensorFlow: refuse another Keras backend in one clear sentence
+    (before Keras loads, which with an uninstalled backend would end in a traceback)."""
+    import os
+
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow").strip().lower()
+    if backend not in ("", "tensorflow"):
+        raise GanLibError(
+            f"gan_lib trains with TensorFlow, but KERAS_BACKEND is {backend!r}: unset it or set "
+            "it to tensorflow, then restart Python (on Colab: Runtime > Restart session)")
+
+
 def __getattr__(name):
     import importlib
 
     if name in _LAZY:
+        check_keras_backend()
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value  # once loaded, a plain attribute
         return value

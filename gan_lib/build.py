@@ -7,7 +7,7 @@ import contextlib
 import keras
 import tensorflow as tf
 
-from gan_lib.config import GANConfig
+from gan_lib.config import BATCHNORMS, GANConfig
 from gan_lib.distribute import float32_output, mixed_precision_policy, replicated_strategy
 from gan_lib.errors import GanLibError
 from gan_lib.gan import GAN
@@ -15,6 +15,15 @@ from gan_lib.losses import get_loss
 from gan_lib.models import build_models
 from gan_lib.spectral_norm import apply_spectral_norm
 from gan_lib.tricks import Tricks
+
+
+def set_batchnorm(model: keras.Model, momentum: float, epsilon: float) -> None:
+    """Give every BatchNormalization layer of ``model`` these moving-average settings."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum, layer.epsilon = momentum, epsilon
+        elif isinstance(layer, keras.Model):  # a model inside a model
+            set_batchnorm(layer, momentum, epsilon)
 
 
 def make_optimizer(learning_rate: float, beta_1: float = 0.5, beta_2: float = 0.999,
@@ -45,6 +54,8 @@ def build_gan(config: GANConfig, strategy: tf.distribute.Strategy | None = None)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope, mixed_precision_policy(config.mixed_precision):
         generator, discriminator = build_models(config)
+        set_batchnorm(generator, *BATCHNORMS[config.batchnorm])
+        set_batchnorm(discriminator, *BATCHNORMS[config.batchnorm])
         if config.spectral_norm:
             discriminator = apply_spectral_norm(discriminator)
         if config.mixed_precision:

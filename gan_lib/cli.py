@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from gan_lib.config import LOSS_NAMES, UPDATES, quick_mode
+from gan_lib.config import BATCHNORMS, LOSS_NAMES, UPDATES, quick_mode
 from gan_lib.errors import GanLibError
 from gan_lib.recipes import CONFIGS, get_config
 
@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--loss", choices=LOSS_NAMES, help="the loss pair (default: the config's)")
     t.add_argument("--update", choices=UPDATES,
                    help="D and G from one forward pass, or D first then G (default: the config's)")
+    t.add_argument("--batchnorm", choices=tuple(BATCHNORMS),
+                   help="BatchNorm's moving averages: Keras' or PyTorch's defaults")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
     t.add_argument("--quick", action="store_true", help="few-steps variant (as GAN_LIB_QUICK=1)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -105,7 +107,7 @@ def _train(args) -> None:
     changes = {k: v for k, v in {
         "steps": args.steps, "max_seconds": args.max_seconds, "batch_size": args.batch_size,
         "seed": args.seed, "toy_distribution": args.distribution, "loss": args.loss,
-        "update": args.update,
+        "update": args.update, "batchnorm": args.batchnorm,
         "tensorboard": args.tensorboard or None, "mixed_precision": args.mixed_precision or None,
         "steps_per_execution": args.steps_per_execution, "jit_compile": args.jit_compile or None,
     }.items() if v is not None}

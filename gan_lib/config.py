@@ -19,6 +19,7 @@ from gan_lib.errors import GanLibError
 LOSS_NAMES = ("minimax", "non_saturating", "lsgan", "hinge", "wgan_gp", "relativistic")
 AUGMENTATION_NAMES = ("color", "translation", "cutout")
 UPDATES = ("simultaneous", "alternating")
+BATCHNORMS = {"keras": (0.99, 1e-3), "pytorch": (0.9, 1e-5)}  # (momentum, epsilon)
 
 # The model fields each architecture reads (gan_lib.models.BUILDERS builds them); a run's
 # config.json leaves out the others, so it says only what shaped the run.
@@ -65,6 +66,9 @@ class GANConfig:
     dropout: float = 0.3  # discriminator dropout (Russian presentation: 0.3)
     model_width: int = 0  # base number of filters of conv builders; 0 = the builder's default
     d_batch_norm: bool = False  # BatchNorm in dcgan28's D (Radford et al.); off: D won less
+    # BatchNorm's moving averages: "keras" (momentum 0.99, epsilon 1e-3) or "pytorch" (PyTorch's
+    # momentum 0.1 = Keras' 0.9, epsilon 1e-5: statistics that follow a changing G 10x faster)
+    batchnorm: str = "keras"
 
     # --- optimisation ---
     loss: str = "non_saturating"  # key into gan_lib.losses.LOSSES
@@ -164,6 +168,9 @@ class GANConfig:
             raise GanLibError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.update not in UPDATES:
             raise GanLibError(f"update must be one of {', '.join(UPDATES)}; got {self.update!r}")
+        if self.batchnorm not in BATCHNORMS:
+            raise GanLibError(f"batchnorm must be one of {', '.join(BATCHNORMS)}; got "
+                              f"{self.batchnorm!r}")
         if self.architecture not in ARCHITECTURE_FIELDS:
             raise GanLibError(f"unknown architecture {self.architecture!r}; known: "
                               f"{', '.join(ARCHITECTURE_FIELDS)}")

@@ -28,6 +28,11 @@ from gan_lib.errors import GanLibError
 from gan_lib.losses import LossPair, gradient_penalty
 from gan_lib.tricks import Tricks, discriminator_input, discriminator_loss, generator_loss
 
+if keras.backend.backend() != "tensorflow":  # e.g. set in ~/.keras/keras.json
+    raise GanLibError(
+        f"gan_lib trains with TensorFlow, but Keras uses the {keras.backend.backend()!r} "
+        "backend: set KERAS_BACKEND=tensorflow (or fix ~/.keras/keras.json), then restart Python")
+
 # Names of the values train_step returns, in the order history.csv stores them. With a
 # gradient penalty the step also returns "gp" (see ``GAN.metric_names``).
 STEP_METRICS = ("d_loss", "g_loss", "d_loss_real", "d_loss_fake",

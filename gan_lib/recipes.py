@@ -54,7 +54,7 @@ register(
 _QUICK_28 = {"steps": 30, "num_train": 512, "batch_size": 32, "sample_every": 15, "log_every": 5,
              "checkpoint_every": 30, "num_fixed": 64, "eval_every": 0, "eval_samples": 200}
 _QUICK_64 = {"steps": 6, "num_train": 64, "batch_size": 8, "sample_every": 3, "log_every": 3,
-             "checkpoint_every": 6, "num_fixed": 16}
+             "checkpoint_every": 6, "num_fixed": 16, "eval_samples": 64}
 
 def _gray28(name: str, description: str, dataset: str, architecture: str, **fields) -> None:
     """A 28x28 grey recipe: 100-d noise, progress every 500 steps, quality every 2,000."""

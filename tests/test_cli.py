@@ -77,3 +77,11 @@ def test_train_resume_and_sample_end_to_end(tmp_path):
     images = np.load(tmp_path / "s.npz")["images"]
     assert images.shape == (100, 2) and images.dtype == np.float32
     assert np.isfinite(images).all()
+
+
+def test_another_keras_backend_is_one_clear_error():
+    done = run_cli("train", "toy2d", "--steps", "5", env_extra={"KERAS_BACKEND": "jax"})
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: gan_lib trains with TensorFlow, but KERAS_BACKEND is 'jax': unset it or set it "
+        "to tensorflow, then restart Python (on Colab: Runtime > Restart session)"]

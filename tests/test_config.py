@@ -85,3 +85,22 @@ def test_a_toy_run_trains_with_the_alternating_update(tmp_path):
     result = train(config, tmp_path / "alt", progress=False)
     assert result.step == 20 and list(result.history["step"]) == [10, 20]
     assert RunFolder(tmp_path / "alt").read_config().update == "alternating"
+
+
+def test_pytorch_batchnorm_sets_every_batchnorm_layer():
+    import keras
+
+    def batchnorms(model):
+        return [layer for layer in model.layers
+                if isinstance(layer, keras.layers.BatchNormalization)]
+
+    config = get_config("faces64", quick=True)
+    keras_style = build_gan(config)
+    torch_style = build_gan(dataclasses.replace(config, batchnorm="pytorch"))
+    for model in (torch_style.generator, torch_style.discriminator):
+        assert batchnorms(model) and all(
+            (b.momentum, b.epsilon) == (0.9, 1e-5) for b in batchnorms(model))
+    assert all((b.momentum, b.epsilon) == (0.99, 1e-3)
+               for b in batchnorms(keras_style.generator))
+    with pytest.raises(GanLibError, match="batchnorm must be one of keras, pytorch"):
+        dataclasses.replace(config, batchnorm="jax").validate()

@@ -1,0 +1,77 @@
+"""The 64x64 metrics: OpenCV's face detectors on real, noise and flat images; colour drift against
+NumPy; the clear error without OpenCV 4; `evaluate` on a cats and a faces run."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gan_lib.errors import GanLibError
+from gan_lib.metrics import detect
+
+
+@pytest.fixture(scope="module")
+def real(request):
+    import os
+
+    root = os.environ.get("GAN_LIB_DATA")
+    if not root or not os.path.isdir(root):
+        pytest.skip("GAN_LIB_DATA is not set to the shared datasets folder")
+    from gan_lib.data import load_images
+
+    return {name: load_images(name, root, 64)[0][:300] for name in ("cat_faces", "faces")}
+
+
+def test_detectors_find_real_faces_and_not_noise(real):
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, (200, 64, 64, 3), dtype=np.uint8)
+    flat = np.full((20, 64, 64, 3), 128, np.uint8)
+    for name, low in (("cat_faces", 0.5), ("faces", 0.8)):
+        assert detect.detection_rate(real[name], name) > low
+        assert detect.detection_rate(noise, name) < 0.03
+        assert detect.detection_rate(flat, name) == 0.0
+    # floats in [-1, 1] are read as images, the same as their uint8 values
+    floats = real["faces"][:50].astype(np.float32) / 127.5 - 1.0
+    assert detect.detection_rate(floats, "faces") == detect.detection_rate(real["faces"][:50],
+                                                                           "faces")
+
+
+def test_colour_shift_is_the_largest_channel_mean_difference():
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 200, (10, 8, 8, 3), dtype=np.uint8)
+    b = rng.integers(20, 256, (12, 8, 8, 3), dtype=np.uint8)
+    expected = np.abs(a.reshape(-1, 3).mean(0) - b.reshape(-1, 3).mean(0)).max()
+    np.testing.assert_allclose(detect.colour_shift(a, b), expected)
+    assert detect.colour_shift(a, a) == 0.0
+
+
+def test_without_opencv_4_the_error_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cv2", None)  # no OpenCV at all
+    with pytest.raises(GanLibError, match=r"needs OpenCV 4: pip install 'opencv-python-headless"):
+        detect.load_detector("faces")
+    fake_cv2 = type(sys)("cv2")  # OpenCV 5: no cascades, no CascadeClassifier
+    fake_cv2.__version__ = "5.0.0"
+    monkeypatch.setitem(sys.modules, "cv2", fake_cv2)
+    with pytest.raises(GanLibError, match=r"OpenCV \(5\.0\.0\) has no Haar cascades"):
+        detect.load_detector("cat_faces")
+    with pytest.raises(GanLibError, match="no face detector for 'mnist'"):
+        detect.load_detector("mnist")
+
+
+@pytest.mark.parametrize("config", ["cats64", "faces64"])
+def test_evaluate_reports_the_detection_rate_of_a_64x64_run(config, real, tmp_path):
+    def cli(*args):
+        done = subprocess.run([sys.executable, "-m", "gan_lib", *args], capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    cli("train", config, "--quick", "--no-progress", "--out", str(tmp_path / "run"))
+    out = cli("evaluate", str(tmp_path / "run"), "--n", "40")
+    result = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    for key in ("detection_rate", "real_detection_rate", "colour_shift"):
+        assert key in out and 0.0 <= result[key] <= 255.0
+    assert result["real_detection_rate"] > result["detection_rate"]  # 6 steps: no faces yet
+    assert result["colour_shift"] > 0.0
