@@ -154,3 +154,25 @@ def float32_output(model: keras.Model) -> keras.Model:
         out = keras.layers.Activation("linear", dtype="float32")(copy.outputs[0])
         copy = keras.Model(copy.inputs, out, name=model.name)
     return copy
+
+
+def replica_gradients(tape: tf.GradientTape, loss: tf.Tensor, variables,
+                      optimizer) -> tuple[list, tf.Tensor]:
+    """Gradients to apply for this replica, and the norm of ``loss``'s own gradient.
+
+    Under ``n`` replicas each one's mean loss counts 1/n: the optimiser sums the replicas'
+    gradients, which then equal the gradient of the global batch's mean loss. With mixed
+    precision the loss is also multiplied by the loss scale, so that small float16 gradients
+    do not underflow to 0 (``LossScaleOptimizer`` divides them back before the update). Both
+    factors enter as ``output_gradients``: the same as scaling the loss inside the tape.
+    """
+    replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+    mixed = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    if replicas == 1 and not mixed:  # the plain step: no extra ops
+        grads = tape.gradient(loss, variables)
+        return grads, tf.linalg.global_norm(grads)
+    factor = tf.constant(1.0 / replicas, tf.float32)
+    if mixed:  # read before apply() updates the scale
+        factor = factor * tf.cast(optimizer.dynamic_scale, tf.float32)
+    grads = tape.gradient(loss, variables, output_gradients=tf.cast(factor, loss.dtype))
+    return grads, tf.linalg.global_norm(grads) / factor

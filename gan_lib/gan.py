@@ -22,7 +22,7 @@ import functools
 import keras
 import tensorflow as tf
 
-from gan_lib.distribute import replicated_update
+from gan_lib.distribute import replica_gradients, replicated_update
 from gan_lib.ema import EMA
 from gan_lib.errors import GanLibError
 from gan_lib.losses import LossPair, gradient_penalty
@@ -207,10 +207,10 @@ class GAN(tf.Module):
                 real_logits, fake_logits, real_in, fake_in, labels)
         g_vars = self.generator.trainable_variables
         d_vars = self.discriminator.trainable_variables
-        g_grads, g_grad_norm = _gradients(g_tape, g_loss, g_vars, self.g_optimizer)
-        d_grads, d_grad_norm = _gradients(d_tape, d_loss, d_vars, self.d_optimizer)
-        self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
-        self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
+        g_grads, g_grad_norm = replica_gradients(g_tape, g_loss, g_vars, self.g_optimizer)
+        d_grads, d_grad_norm = replica_gradients(d_tape, d_loss, d_vars, self.d_optimizer)
+        self.g_optimizer.applyreplica_gradients(zip(g_grads, g_vars))
+        self.d_optimizer.applyreplica_gradients(zip(d_grads, d_vars))
         return _metrics(d_loss, d_loss_real, d_loss_fake, real_logits, fake_logits,
                         d_grad_norm, penalty, g_loss=g_loss, g_grad_norm=g_grad_norm)
 
@@ -223,8 +223,8 @@ class GAN(tf.Module):
                            if self.loss.generator_uses_real else None)
             g_loss = generator_loss(self.loss, fake_logits, real_logits)
         g_vars = self.generator.trainable_variables
-        grads, norm = _gradients(tape, g_loss, g_vars, self.g_optimizer)
-        self.g_optimizer.apply_gradients(zip(grads, g_vars))
+        grads, norm = replica_gradients(tape, g_loss, g_vars, self.g_optimizer)
+        self.g_optimizer.applyreplica_gradients(zip(grads, g_vars))
         return g_loss, norm
 
     def _discriminator_update(self, real, labels, z) -> dict[str, tf.Tensor]:
@@ -237,8 +237,8 @@ class GAN(tf.Module):
             d_loss, d_loss_real, d_loss_fake, penalty = self._d_loss(
                 real_logits, fake_logits, real_in, fake_in, labels)
         d_vars = self.discriminator.trainable_variables
-        grads, norm = _gradients(tape, d_loss, d_vars, self.d_optimizer)
-        self.d_optimizer.apply_gradients(zip(grads, d_vars))
+        grads, norm = replica_gradients(tape, d_loss, d_vars, self.d_optimizer)
+        self.d_optimizer.applyreplica_gradients(zip(grads, d_vars))
         return _metrics(d_loss, d_loss_real, d_loss_fake, real_logits, fake_logits, norm,
                         penalty)
 
@@ -258,25 +258,3 @@ def _metrics(d_loss, d_loss_real, d_loss_fake, real_logits, fake_logits, d_grad_
     if penalty is not None:
         metrics["gp"] = penalty
     return metrics
-
-
-def _gradients(tape: tf.GradientTape, loss: tf.Tensor, variables,
-               optimizer) -> tuple[list, tf.Tensor]:
-    """Gradients to apply for this replica, and the norm of ``loss``'s own gradient.
-
-    Under ``n`` replicas each one's mean loss counts 1/n: the optimiser sums the replicas'
-    gradients, which then equal the gradient of the global batch's mean loss. With mixed
-    precision the loss is also multiplied by the loss scale, so that small float16 gradients
-    do not underflow to 0 (``LossScaleOptimizer`` divides them back before the update). Both
-    factors enter as ``output_gradients``: the same as scaling the loss inside the tape.
-    """
-    replicas = tf.distribute.get_replica_context().num_replicas_in_sync
-    mixed = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
-    if replicas == 1 and not mixed:  # the plain step: no extra ops
-        grads = tape.gradient(loss, variables)
-        return grads, tf.linalg.global_norm(grads)
-    factor = tf.constant(1.0 / replicas, tf.float32)
-    if mixed:  # read before apply() updates the scale
-        factor = factor * tf.cast(optimizer.dynamic_scale, tf.float32)
-    grads = tape.gradient(loss, variables, output_gradients=tf.cast(factor, loss.dtype))
-    return grads, tf.linalg.global_norm(grads) / factor

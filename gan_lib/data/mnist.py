@@ -126,10 +126,10 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return images.astype(np.uint8), labels
 
 
-def _manual(name: str, folder: Path) -> str:
+def _manual(name: str, folder: Path, tried: bool = False) -> str:
     return (f"put {', '.join(ORIGINAL_FILES)} (from {MIRRORS[name][0]})"
             + (" or Keras' mnist.npz" if name == "mnist" else "")
-            + f" into {folder}, or pass download=True")
+            + f" into {folder}" + ("" if tried else ", or pass download=True"))
 
 
 def _download(name: str, folder: Path) -> None:
@@ -140,14 +140,14 @@ def _download(name: str, folder: Path) -> None:
         try:
             for filename, md5 in zip(ORIGINAL_FILES, MD5[name]):
                 fetched.append(download(mirror + filename, folder / filename, md5=md5,
-                                        manual_hint=_manual(name, folder)))
+                                        manual_hint=_manual(name, folder, tried=True)))
             return
         except DownloadError as err:
             reasons.append(f"{err.url}: {err.reason}")
             for path in fetched:  # half a dataset would be read as a broken split
                 path.unlink(missing_ok=True)
     raise GanLibError(f"{name} is not in {folder} and downloading it failed "
-                      f"({'; '.join(reasons)}). By hand: {_manual(name, folder)}")
+                      f"({'; '.join(reasons)}). By hand: {_manual(name, folder, tried=True)}")
 
 
 def load_mnist(name: str = "mnist", root: str | os.PathLike | None = None,

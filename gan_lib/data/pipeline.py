@@ -1,7 +1,10 @@
 """The tf.data input pipeline: scale to [-1, 1], cache, shuffle, random flip, batch, prefetch.
 
-The order matters for speed: the expensive, deterministic work (decode, resize, scale) happens
-once before ``cache()``; the random work (shuffle, flips) after it, so each epoch differs.
+The order matters for speed and memory. Image files: the expensive, deterministic work (decode,
+resize) happens once before ``cache()``, which keeps uint8 pixels; an array already in memory
+is not cached again. Everything after is per batch: shuffle, batch, then scale to float32 and
+flip a batch at a time (one vectorised op instead of one per image), so the float32 copy of a
+dataset (4x its uint8 size: ~10 GB for CelebA at 64x64) never exists.
 """
 
 from __future__ import annotations
@@ -33,17 +36,20 @@ def _on_images(fn):
 
 
 def _finish(ds: tf.data.Dataset, n: int, batch_size: int, flip: bool, seed: int | None,
-            cache: bool | str) -> tf.data.Dataset:
+            cache: bool | str, scale: bool = False) -> tf.data.Dataset:
     if batch_size > n:
         raise GanLibError(f"batch size {batch_size} is larger than the dataset ({n} examples)")
     if cache:
         ds = ds.cache(cache if isinstance(cache, str) else "")
     ds = ds.shuffle(min(n, 50_000), seed=seed, reshuffle_each_iteration=True)
-    if flip:  # after the cache, so every epoch sees a new mix of flipped images
-        ds = ds.map(_on_images(tf.image.random_flip_left_right),
-                    num_parallel_calls=tf.data.AUTOTUNE)
     # drop_remainder: every batch has the same shape, so the train step traces once.
-    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=True)
+    if scale or flip:  # per batch, after the cache: every epoch sees a new mix of flips
+        def per_batch(x):
+            x = scale_images(x) if scale else x
+            return tf.image.random_flip_left_right(x) if flip else x
+        ds = ds.map(_on_images(per_batch), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def points_dataset(points: np.ndarray, batch_size: int, seed: int | None = 0) -> tf.data.Dataset:
@@ -55,10 +61,11 @@ def points_dataset(points: np.ndarray, batch_size: int, seed: int | None = 0) ->
 
 def image_dataset(images: np.ndarray, batch_size: int, labels: np.ndarray | None = None,
                   flip: bool = False, seed: int | None = 0,
-                  cache: bool | str = True) -> tf.data.Dataset:
+                  cache: bool | str = False) -> tf.data.Dataset:
     """Batches of images from a uint8 array ``[N, H, W, C]``, scaled to float32 [-1, 1].
 
-    With ``labels`` (int ``[N]``) the dataset yields ``(images, labels)`` pairs.
+    With ``labels`` (int ``[N]``) the dataset yields ``(images, labels)`` pairs. The array is in
+    memory already, so nothing is cached unless asked (``cache`` keeps uint8 pixels).
     """
     images = np.asarray(images)
     if images.ndim == 3:
@@ -67,8 +74,7 @@ def image_dataset(images: np.ndarray, batch_size: int, labels: np.ndarray | None
         raise GanLibError(f"images must be [N, H, W, C], got shape {images.shape}")
     tensors = images if labels is None else (images, np.asarray(labels, np.int32))
     ds = tf.data.Dataset.from_tensor_slices(tensors)
-    ds = ds.map(_on_images(scale_images), num_parallel_calls=tf.data.AUTOTUNE)
-    return _finish(ds, len(images), batch_size, flip, seed, cache)
+    return _finish(ds, len(images), batch_size, flip, seed, cache, scale=True)
 
 
 def image_file_dataset(paths: Sequence[str], image_size: int, batch_size: int,
@@ -87,7 +93,7 @@ def image_file_dataset(paths: Sequence[str], image_size: int, batch_size: int,
         raw = tf.io.read_file(path)
         img = tf.io.decode_image(raw, channels=channels, expand_animations=False)
         img = tf.image.resize(img, (image_size, image_size), antialias=True)
-        return scale_images(tf.clip_by_value(tf.round(img), 0.0, 255.0))
+        return tf.cast(tf.clip_by_value(tf.round(img), 0.0, 255.0), tf.uint8)  # cached as uint8
 
     ds = tf.data.Dataset.from_tensor_slices(paths).map(_load, num_parallel_calls=tf.data.AUTOTUNE)
-    return _finish(ds, len(paths), batch_size, flip, seed, cache)
+    return _finish(ds, len(paths), batch_size, flip, seed, cache, scale=True)
