@@ -209,8 +209,8 @@ class GAN(tf.Module):
         d_vars = self.discriminator.trainable_variables
         g_grads, g_grad_norm = replica_gradients(g_tape, g_loss, g_vars, self.g_optimizer)
         d_grads, d_grad_norm = replica_gradients(d_tape, d_loss, d_vars, self.d_optimizer)
-        self.g_optimizer.applyreplica_gradients(zip(g_grads, g_vars))
-        self.d_optimizer.applyreplica_gradients(zip(d_grads, d_vars))
+        self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
+        self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
         return _metrics(d_loss, d_loss_real, d_loss_fake, real_logits, fake_logits,
                         d_grad_norm, penalty, g_loss=g_loss, g_grad_norm=g_grad_norm)
 
@@ -224,7 +224,7 @@ class GAN(tf.Module):
             g_loss = generator_loss(self.loss, fake_logits, real_logits)
         g_vars = self.generator.trainable_variables
         grads, norm = replica_gradients(tape, g_loss, g_vars, self.g_optimizer)
-        self.g_optimizer.applyreplica_gradients(zip(grads, g_vars))
+        self.g_optimizer.apply_gradients(zip(grads, g_vars))
         return g_loss, norm
 
     def _discriminator_update(self, real, labels, z) -> dict[str, tf.Tensor]:
@@ -238,7 +238,7 @@ class GAN(tf.Module):
                 real_logits, fake_logits, real_in, fake_in, labels)
         d_vars = self.discriminator.trainable_variables
         grads, norm = replica_gradients(tape, d_loss, d_vars, self.d_optimizer)
-        self.d_optimizer.applyreplica_gradients(zip(grads, d_vars))
+        self.d_optimizer.apply_gradients(zip(grads, d_vars))
         return _metrics(d_loss, d_loss_real, d_loss_fake, real_logits, fake_logits, norm,
                         penalty)
 
