@@ -109,14 +109,22 @@ _rgb64("cats64",
        "cat_faces", "cats64", latent_dim=128, random_flip=True, batch_size=128,
        steps=23_300,  # 100 epochs of 29,843: the presentation's ~1 min/epoch on Colab, ~1 h 40 min
        sample_every=233, num_fixed=100, checkpoint_every=2000)
+# The German presentation and the PyTorch DCGAN tutorial train as PyTorch does: D first, then G
+# against the updated D, with PyTorch's BatchNorm (momentum 0.1, eps 1e-5). Measured here
+# (benchmarks/README.md, "Which 64x64 runs learn"; one run each): faces64 for 400 steps on the
+# 2-core CPU drew a face the detector finds in 0.89 of 500 samples this way (colour shift 7.7);
+# with the TF tutorial's simultaneous update and Keras' BatchNorm 0.70 (colour shift 17.0), and
+# its progress frames stayed grey for 200 steps (Keras' slow BatchNorm moving averages).
+_PYTORCH_STEP = dict(update="alternating", batchnorm="pytorch")
 _rgb64("dcgan64",
        "64x64 aligned cat faces (CAT landmarks): the German presentation's DCGAN in Keras",
        "cat_landmarks", "dcgan64", random_flip=True, batch_size=100,
        steps=5_000,  # the presentation: 5,000 batches of 100 images (2 h on a GTX 1070 Ti)
-       sample_every=100)
+       sample_every=100, **_PYTORCH_STEP)
 _rgb64("faces64", "64x64 CelebA faces: DCGAN as in the PyTorch DCGAN tutorial (research use only)",
        "faces", "dcgan64", random_flip=True, batch_size=128,
-       steps=7_900)  # 5 epochs of 202,599 at batch 128, as the tutorial: ~25 min on a T4
+       steps=7_900,  # 5 epochs of 202,599 at batch 128, as the tutorial: ~25 min on a T4
+       **_PYTORCH_STEP)
 _rgb64("faces64_upsample",
        "64x64 faces: the Serbian presentation's upsample+conv generator vs an MLP discriminator",
        "faces", "upsample_mlp64", latent_dim=4096, dropout=0.0, batch_size=256,
