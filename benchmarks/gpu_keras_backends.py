@@ -234,24 +234,17 @@ def load_cat_faces(folder: Path, n: int | None = None):
     return np.stack([np.asarray(Image.open(f).convert("RGB").resize((64, 64))) for f in files])
 
 
-def haar_rate(images, cascade: str = "haarcascade_frontalcatface.xml") -> float | None:
-    """Share of uint8 [N, 64, 64, 3] images in which OpenCV's Haar detector finds a face,
-    after a 4x bicubic upscale; None where this OpenCV has no cascades (OpenCV 5)."""
+def haar_rate(images, dataset: str = "cat_faces") -> float | None:
+    """``gan_lib.metrics.detect.detection_rate``, or None where it cannot run on this machine
+    (importing gan_lib.metrics loads TensorFlow; OpenCV 5 has no cascades): the samples are
+    saved so that they can be scored where it runs."""
     try:
-        import cv2
-        path = Path(cv2.data.haarcascades) / cascade
-    except (ImportError, AttributeError):
+        from gan_lib.errors import GanLibError
+        from gan_lib.metrics.detect import detection_rate
+
+        return detection_rate(images, dataset)
+    except (ImportError, GanLibError):
         return None
-    if not path.exists():
-        return None
-    detector = cv2.CascadeClassifier(str(path))
-    found = 0
-    for image in images:
-        big = cv2.resize(image, (256, 256), interpolation=cv2.INTER_CUBIC)
-        grey = cv2.cvtColor(big, cv2.COLOR_RGB2GRAY)
-        found += len(detector.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=3,
-                                               minSize=(64, 64))) > 0
-    return found / len(images)
 
 
 def lesson(data: Path, seconds: float, seed: int, update: str, out: Path,

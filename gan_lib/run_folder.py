@@ -68,9 +68,6 @@ class RunFolder:
     def __repr__(self) -> str:
         return f"RunFolder({str(self.path)!r})"
 
-    def __truediv__(self, name: str) -> Path:
-        return self.path / name
-
     config_path = property(lambda self: self.path / self.CONFIG)
     history_path = property(lambda self: self.path / self.HISTORY)
     metrics_path = property(lambda self: self.path / self.METRICS)
