@@ -38,29 +38,41 @@ from gan_lib.errors import GanLibError
 def pick_strategy(tpu: bool = True) -> tuple[tf.distribute.Strategy, str]:
     """The best strategy for this runtime and a one-line description of it.
 
-    Tries a TPU first (Colab's TPU runtime; skipped with ``tpu=False``), then several GPUs
-    (``MirroredStrategy``), else the default strategy on the one GPU or the CPU.
+    Tries a TPU first (a TPU VM with TensorFlow's TPU build; skipped with ``tpu=False``), then
+    several GPUs (``MirroredStrategy``), else the default strategy on the one GPU or the CPU.
+    Colab's TPU runtimes ship no TensorFlow at all (since 2025), so on Colab choose a GPU.
 
     Returns:
         ``(strategy, description)``, e.g. ``(<MirroredStrategy>, "MirroredStrategy over 2 GPUs
         (global batch split 2 ways)")``.
+    Raises:
+        GanLibError: this runtime names a TPU but TensorFlow cannot use it. Never a silent
+            fall-back to the CPU: that would turn minutes into days.
     """
-    if tpu and _tpu_address() is not None:
+    address = _tpu_address() if tpu else None
+    if address is not None:
         try:
-            resolver = tf.distribute.cluster_resolver.TPUClusterResolver(_tpu_address())
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver(address)
             tf.config.experimental_connect_to_cluster(resolver)
             tf.tpu.experimental.initialize_tpu_system(resolver)
             strategy = tf.distribute.TPUStrategy(resolver)
-            n = strategy.num_replicas_in_sync
-            return strategy, f"TPUStrategy over {n} TPU cores (global batch split {n} ways)"
-        except (ValueError, RuntimeError, tf.errors.OpError):
-            pass  # no TPU here: the resolver finds none, or cannot connect to it
+        except (ValueError, RuntimeError, tf.errors.OpError) as e:
+            reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+            raise GanLibError(
+                f"this runtime names a TPU ({address}) but TensorFlow {tf.__version__} cannot "
+                f"use it: {reason}. Colab's TPU runtimes have no TensorFlow TPU support: choose "
+                "Runtime > Change runtime type > T4 GPU, or call pick_strategy(tpu=False) "
+                "(--one-device in the CLI) to train on this machine without the TPU") from None
+        n = strategy.num_replicas_in_sync
+        return strategy, f"TPUStrategy over {n} TPU cores (global batch split {n} ways)"
     gpus = tf.config.list_logical_devices("GPU")
     if len(gpus) > 1:
         strategy = tf.distribute.MirroredStrategy()
         return strategy, (f"MirroredStrategy over {len(gpus)} GPUs "
                           f"(global batch split {len(gpus)} ways)")
     where = f"one GPU ({gpus[0].name})" if gpus else "the CPU (no GPU found)"
+    if not gpus and "COLAB_RELEASE_TAG" in os.environ:  # a Colab runtime without a GPU
+        where += ": on Colab choose Runtime > Change runtime type > T4 GPU"
     return tf.distribute.get_strategy(), f"default strategy on {where}"
 
 

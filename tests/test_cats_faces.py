@@ -4,6 +4,7 @@ import hashlib
 import http.server
 import io
 import os
+import shutil
 import socket
 import tarfile
 import threading
@@ -91,6 +92,30 @@ def test_load_cat_landmarks_skips_bad_pairs_once(tmp_path):
     assert "c.jpg.cat" in messages[0] and "d.jpg.cat" in messages[0]
     with pytest.raises(GanLibError, match="no CAT annotations"):
         cat_landmarks.load_cat_landmarks(tmp_path / "elsewhere")
+
+
+def test_aligned_cats_are_cached_until_an_annotation_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_LIB_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "cat_landmarks" / "CAT_00"
+    folder.mkdir(parents=True)
+    line = "9 " + " ".join(f"{v:g}" for v in _rotated(CANONICAL, 15).ravel())
+    for name, colour in (("a", (200, 100, 50)), ("b", (20, 200, 90))):
+        Image.new("RGB", (220, 220), colour).save(folder / f"{name}.jpg")
+        (folder / f"{name}.jpg.cat").write_text(line)
+    first = cat_landmarks.load_cat_landmarks(tmp_path, image_size=32, progress=False)
+    assert len(list((tmp_path / "cache").glob("cat_landmarks_32px_*.npy"))) == 1
+
+    def no_aligning(args):
+        raise AssertionError("aligned again instead of reading the cache")
+
+    with monkeypatch.context() as m:
+        m.setattr(cat_landmarks, "_landmark_crop", no_aligning)
+        np.testing.assert_array_equal(
+            cat_landmarks.load_cat_landmarks(tmp_path, image_size=32, progress=False), first)
+    (folder / "b.jpg.cat").write_text(line + " ")  # an edited annotation: aligned again
+    again = cat_landmarks.load_cat_landmarks(tmp_path, image_size=32, progress=False)
+    np.testing.assert_array_equal(again, first)
+    assert len(list((tmp_path / "cache").glob("cat_landmarks_32px_*.npy"))) == 2
 
 
 def _smooth_images(n, seed=0):
@@ -350,3 +375,38 @@ def test_shared_cat_landmarks(shared_data):
         points = cat_landmarks.read_cat_annotation(path)
         _, moved = cat_landmarks.level_eyes(Image.new("RGB", (8, 8)), points)
         assert abs(moved[0, 1] - moved[1, 1]) < 1e-3  # eyes level after the rotation
+
+
+def test_a_new_colab_runtime_reuses_the_archive_and_the_decoded_cache_on_drive(tmp_path,
+                                                                              monkeypatch):
+    """What notebooks 05 and 06 set on Colab: archives and decode cache on Drive, the photos on
+    the runtime's own disk, which a disconnect wipes. The next runtime neither downloads nor
+    decodes again."""
+    from gan_lib.data import images as image_folder
+
+    drive = tmp_path / "drive"
+    monkeypatch.setenv("GAN_LIB_ARCHIVES", str(drive / "archives"))
+    monkeypatch.setenv("GAN_LIB_CACHE", str(drive / "cache"))
+    _write_celeba_like(tmp_path / "src" / "img_align_celeba", n=4)
+    zip_path = tmp_path / "img_align_celeba.zip"
+    with zipfile.ZipFile(zip_path, "w") as z:
+        for f in sorted((tmp_path / "src").rglob("*.jpg")):
+            z.write(f, f.relative_to(tmp_path / "src").as_posix())
+    monkeypatch.setattr(faces, "CELEBA_URL", zip_path.as_uri())
+    monkeypatch.setattr(faces, "CELEBA_MD5", hashlib.md5(zip_path.read_bytes()).hexdigest())
+    root = tmp_path / "content" / "data"
+    first = faces.load_faces(root, download=True, progress=False)
+    assert (drive / "archives" / "img_align_celeba.zip").is_file()  # kept, on Drive
+    assert len(list((drive / "cache").glob("faces_64px_*.npy"))) == 1
+    assert not (root / "faces" / ".gan_lib_cache").exists()  # the cache went to Drive
+
+    shutil.rmtree(tmp_path / "content")  # a disconnect: the runtime's disk is gone
+    monkeypatch.setattr(faces, "CELEBA_URL", zip_path.as_uri() + ".gone")  # and no network
+
+    def no_decoding(args):
+        raise AssertionError("decoded again instead of reading the cache on Drive")
+
+    monkeypatch.setattr(image_folder, "_try_decode", no_decoding)
+    again = faces.load_faces(root, download=True, progress=False)
+    np.testing.assert_array_equal(first, again)
+    assert len(list((drive / "cache").glob("faces_64px_*.npy"))) == 1

@@ -177,3 +177,38 @@ def test_the_default_strategy_takes_the_one_device_path():
         assert gan._strategy is None
         batch = tf.zeros([8, 2])
         assert gan.distribute(batch) is batch  # no distributed dataset wrapper on one device
+
+
+def test_a_tpu_that_cannot_be_used_is_a_clear_error_not_a_silent_cpu_run(monkeypatch):
+    import tensorflow as tf
+
+    from gan_lib import distribute
+    from gan_lib.errors import GanLibError
+
+    def no_tpu_here(address):
+        raise ValueError(f"Could not connect to {address}")
+
+    monkeypatch.setattr(distribute, "_tpu_address", lambda: "grpc://10.0.0.2:8470")
+    monkeypatch.setattr(tf.distribute.cluster_resolver, "TPUClusterResolver", no_tpu_here)
+    with pytest.raises(GanLibError) as error:
+        distribute.pick_strategy()
+    message = str(error.value)
+    assert "names a TPU (grpc://10.0.0.2:8470)" in message
+    assert "Could not connect to grpc://10.0.0.2:8470" in message
+    assert "T4 GPU" in message and "pick_strategy(tpu=False)" in message
+    strategy, text = distribute.pick_strategy(tpu=False)  # the way around it still works
+    assert text.startswith(("default strategy on ", "MirroredStrategy"))
+
+
+def test_a_colab_runtime_without_a_gpu_is_told_how_to_get_one(monkeypatch):
+    import tensorflow as tf
+
+    from gan_lib.distribute import pick_strategy
+
+    if tf.config.list_logical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-20261101")
+    assert pick_strategy(tpu=False)[1] == ("default strategy on the CPU (no GPU found): on Colab "
+                                           "choose Runtime > Change runtime type > T4 GPU")
+    monkeypatch.delenv("COLAB_RELEASE_TAG")
+    assert pick_strategy(tpu=False)[1] == "default strategy on the CPU (no GPU found)"

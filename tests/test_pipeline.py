@@ -68,3 +68,26 @@ def test_data_root_order(monkeypatch, tmp_path):
     assert data_root().name == "data"
     with pytest.raises(GanLibError, match="dataset folder not found"):
         dataset_dir("nope", tmp_path)
+
+
+def test_every_epoch_is_a_permutation_of_the_whole_array_read_in_place(tmp_path):
+    """image_dataset shuffles row numbers over all N rows and reads the rows from the array
+    itself: a memory-mapped .npy (what the decode cache is) works as it is."""
+    n, batch = 96, 32
+    images = np.arange(n, dtype=np.uint8)[:, None, None, None] * np.ones((1, 2, 2, 1), np.uint8)
+    np.save(tmp_path / "images.npy", images)
+    mapped = np.load(tmp_path / "images.npy", mmap_mode="r")
+    ds = image_dataset(mapped, batch, seed=3)
+    epochs = []
+    for _ in range(2):
+        rows = np.concatenate([unscale_images(b.numpy())[:, 0, 0, 0] for b in ds])
+        assert sorted(rows.tolist()) == list(range(n))  # each image exactly once
+        epochs.append(rows)
+    assert (epochs[0] != epochs[1]).any()  # a new order every epoch
+    assert (epochs[0][:batch] != np.arange(batch)).any()  # shuffled across the whole array
+    assert mapped.shape == (n, 2, 2, 1)
+
+
+def test_a_batch_larger_than_the_array_is_a_clear_error():
+    with pytest.raises(GanLibError, match="batch size 8 is larger than the dataset"):
+        image_dataset(np.zeros((5, 2, 2, 3), np.uint8), 8)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tarfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -37,6 +38,9 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike) -> Path
                 for name in z.namelist():
                     check(name)
                 z.extractall(tmp)
+                for info in z.infolist():  # keep the archive's times, as tar does: an image
+                    when = time.mktime(info.date_time + (0, 0, -1))  # cache keyed by mtimes
+                    os.utime(tmp / info.filename, (when, when))  # then survives a re-unpack
         elif tarfile.is_tarfile(archive):
             with tarfile.open(archive) as t:
                 members = t.getmembers()

@@ -44,9 +44,11 @@ def download_cat_faces(folder: str | os.PathLike) -> Path:
         name = url.rsplit("/", 1)[1]
         if (folder / name.removesuffix(".tar.gz")).is_dir():
             continue  # unpacked by an earlier call
-        archive = dl.download(url, folder / name, sha256=None, manual_hint=hint)
+        place, keep = dl.archive_place(folder, name)
+        archive = dl.download(url, place, sha256=None, manual_hint=hint)
         extract_archive(archive, folder)
-        archive.unlink()
+        if not keep:
+            archive.unlink()
     return folder
 
 

@@ -83,6 +83,17 @@ def _reason(err: BaseException, timeout: float) -> str:
     return f"network error ({err})"
 
 
+def archive_place(folder: Path, name: str) -> tuple[Path, bool]:
+    """Where a dataset's downloaded archive goes, and whether to keep it after unpacking.
+
+    ``$GAN_LIB_ARCHIVES`` set (the notebooks set it to a Drive folder on Colab): the archive
+    is kept there, so the next runtime unpacks it again without downloading it. Unset: it goes
+    into the dataset's folder and is deleted once unpacked.
+    """
+    kept = os.environ.get("GAN_LIB_ARCHIVES")
+    return (Path(kept).expanduser() / name, True) if kept else (Path(folder) / name, False)
+
+
 def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None,
              md5: str | None = None, timeout: float = 30.0, expect_binary: bool = True,
              manual_hint: str = "") -> Path:

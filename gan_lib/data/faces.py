@@ -36,14 +36,15 @@ def download_celeba(folder: str | os.PathLike) -> Path:
     from gan_lib.data import download as dl  # late import: tests replace dl.download
 
     folder = Path(folder)
-    zip_path = folder / "img_align_celeba.zip"
+    zip_path, keep = dl.archive_place(folder, "img_align_celeba.zip")
     hint = (f"Download img_align_celeba.zip by hand from the CelebA page "
             f"(mmlab.ie.cuhk.edu.hk/projects/CelebA.html, 'Align&Cropped Images') or from "
             f"https://drive.google.com/file/d/{CELEBA_FILE_ID}, and unzip it into {folder}/ "
             f"(its img_align_celeba/ folder of JPEGs may sit there as it is). {CELEBA_LICENCE}.")
     dl.download(CELEBA_URL, zip_path, md5=CELEBA_MD5, timeout=60.0, manual_hint=hint)
     extract_archive(zip_path, folder)
-    zip_path.unlink()  # 1.4 GB we no longer need
+    if not keep:
+        zip_path.unlink()  # 1.4 GB we no longer need
     return folder
 
 
