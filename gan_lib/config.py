@@ -29,8 +29,9 @@ ARCHITECTURE_FIELDS = {
     "dcgan28": ("model_width", "dropout", "d_batch_norm"),
     "tutorial28": (),
     "cgan28": ("model_width",),
+    "cgan_mlp": ("dropout",),
     "cats64": (),
-    "dcgan64": (),
+    "dcgan64": ("model_width",),
     "upsample_mlp64": (),
     "chollet64": ("model_width",),
 }

@@ -231,3 +231,61 @@ def test_keras_round_trip(tmp_path):
     images = generator([z, labels], training=False)
     _round_trip(conditional.build_cgan28_discriminator(width=8), [images, labels],
                 tmp_path / "d.keras")
+
+
+@pytest.mark.parametrize("width", [16, 32, 64])
+def test_dcgan64_width_scales_every_layer_as_pytorch_ngf_and_ndf(width):
+    """Trainable weights of the PyTorch DCGAN at ngf = ndf = width, counted layer by layer:
+    4x4 kernels, BatchNorm's gamma and beta, the biases of D's 4w and 8w convolutions."""
+    w = width
+    g_expected = 16 * (100 * 8 * w + 8 * w * 4 * w + 4 * w * 2 * w + 2 * w * w + w * 3)
+    g_expected += 2 * (8 * w + 4 * w + 2 * w + w)
+    d_expected = 16 * (3 * w + w * 2 * w + 2 * w * 4 * w + 4 * w * 8 * w + 8 * w)
+    d_expected += (4 * w + 8 * w) + 2 * (2 * w + 4 * w + 8 * w)
+    generator = presentations64.build_dcgan64_generator(100, width=w)
+    discriminator = presentations64.build_dcgan64_discriminator(width=w)
+    count = lambda m: sum(int(np.prod(v.shape)) for v in m.trainable_weights)  # noqa: E731
+    assert (count(generator), count(discriminator)) == (g_expected, d_expected)
+    assert generator.output_shape == (None, 64, 64, 3)
+    assert discriminator.output_shape == (None, 1)
+
+
+def test_multiply_adds_match_a_count_by_hand():
+    from gan_lib.models.cost import multiply_adds, step_multiply_adds
+
+    model = keras.Sequential([
+        keras.Input((8, 8, 3)),
+        keras.layers.Conv2D(4, 3, strides=2, padding="same"),  # 4x4 out: 16 * 3*3*3*4
+        keras.layers.Conv2DTranspose(2, 4, strides=2, padding="same"),  # 4x4 in: 16 * 4*4*4*2
+        keras.layers.Dense(5),  # on each of 8x8 pixels: 64 * 2*5
+        keras.layers.Flatten(),
+        keras.layers.Dense(1),  # 8*8*5 inputs
+    ])
+    expected = 16 * 3 * 3 * 3 * 4 + 16 * 4 * 4 * 4 * 2 + 64 * 2 * 5 + 8 * 8 * 5
+    assert multiply_adds(model) == expected
+    generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+    discriminator = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    assert step_multiply_adds(generator, discriminator, 10) == 3 * 10 * (6 + 2 * 3)
+
+
+def test_a_registered_architecture_builds_and_validates():
+    """Lesson 06's exercise 1: a new pair of networks under a new name."""
+    import dataclasses
+
+    from gan_lib import config as config_module
+    from gan_lib import get_config, models
+
+    models.register_architecture("tiny_pair", lambda c: (
+        presentations64.build_dcgan64_generator(c.latent_dim, width=4),
+        presentations64.build_dcgan64_discriminator(width=4)), fields=("model_width",))
+    try:
+        config = dataclasses.replace(get_config("faces64", quick=True), architecture="tiny_pair")
+        config.validate()
+        generator, discriminator = models.build_models(config)
+        assert generator.output_shape == (None, 64, 64, 3)
+        assert "model_width" in config.to_dict() and "dropout" not in config.to_dict()
+    finally:
+        models.BUILDERS.pop("tiny_pair", None)
+        config_module.ARCHITECTURE_FIELDS.pop("tiny_pair", None)
+    with pytest.raises(GanLibError, match="unknown architecture"):
+        dataclasses.replace(get_config("faces64", quick=True), architecture="tiny_pair").validate()

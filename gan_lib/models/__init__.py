@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import keras
 
-from gan_lib.config import GANConfig
+from gan_lib.config import ARCHITECTURE_FIELDS, GANConfig
 from gan_lib.errors import GanLibError
 from gan_lib.models import conditional, dcgan, presentations64
 from gan_lib.models.mlp import (
@@ -46,16 +46,33 @@ BUILDERS: dict[str, Callable[[GANConfig], Pair]] = {
                                            channels=c.channels),
         conditional.build_cgan28_discriminator(c.num_classes, width=_width(c, 64),
                                                channels=c.channels)),
+    "cgan_mlp": lambda c: (
+        conditional.build_cgan_mlp_generator(c.latent_dim, c.num_classes,
+                                             image_shape=(c.image_size, c.image_size, c.channels)),
+        conditional.build_cgan_mlp_discriminator(
+            c.num_classes, image_shape=(c.image_size, c.image_size, c.channels),
+            dropout=c.dropout)),
     "cats64": lambda c: (presentations64.build_cats64_generator(c.latent_dim),
                          presentations64.build_cats64_discriminator()),
-    "dcgan64": lambda c: (presentations64.build_dcgan64_generator(c.latent_dim),
-                          presentations64.build_dcgan64_discriminator()),
+    "dcgan64": lambda c: (presentations64.build_dcgan64_generator(c.latent_dim, _width(c, 64)),
+                          presentations64.build_dcgan64_discriminator(_width(c, 64))),
     "upsample_mlp64": lambda c: (presentations64.build_faces_upsample_generator(c.latent_dim),
                                  presentations64.build_faces_mlp_discriminator(c.image_size)),
     "chollet64": lambda c: (
         presentations64.build_chollet64_generator(c.latent_dim, c.image_size, width=_width(c, 256)),
         presentations64.build_chollet64_discriminator(c.image_size, width=_width(c, 256))),
 }
+
+
+def register_architecture(name: str, builder: Callable[[GANConfig], Pair],
+                          fields: tuple[str, ...] = ()) -> None:
+    """Make ``name`` a valid ``GANConfig.architecture``, built by ``builder(config)``.
+
+    ``fields``: the config fields the builder reads (e.g. ``("model_width",)``); config.json
+    keeps them. Lesson 06's exercise registers a pair of its own this way.
+    """
+    BUILDERS[name] = builder
+    ARCHITECTURE_FIELDS[name] = tuple(fields)
 
 
 def build_models(config: GANConfig) -> Pair:
@@ -66,5 +83,5 @@ def build_models(config: GANConfig) -> Pair:
     return BUILDERS[config.architecture](config)
 
 
-__all__ = ["BUILDERS", "build_models", "build_mlp2d_generator", "build_mlp2d_discriminator",
+__all__ = ["BUILDERS", "build_models", "register_architecture", "build_mlp2d_generator", "build_mlp2d_discriminator",
            "build_mlp_image_generator", "build_mlp_image_discriminator"]

@@ -1,4 +1,7 @@
-"""Class-conditional DCGAN at 28x28 (Mirza & Osindero, 2014): G(z, y) and D(x, y).
+"""Class-conditional GANs at 28x28 (Mirza & Osindero, 2014): G(z, y) and D(x, y).
+
+Two pairs: lesson 02's MLPs told the label (``cgan_mlp``, lesson 03, before convolutions are
+taught) and the DCGAN-28 told the label (``cgan28``, after lesson 04).
 
 The generator embeds the label and concatenates it to the noise. The discriminator is, by
 default, a projection discriminator (Miyato & Koyama, 2018, "cGANs with Projection
@@ -13,6 +16,8 @@ Both models take two inputs, ``[images or z, labels]`` with labels int32 ``[B]``
 """
 
 from __future__ import annotations
+
+import math
 
 import keras
 from keras import layers
@@ -105,6 +110,56 @@ def build_cgan28_discriminator(num_classes: int = 10, width: int = 64, channels:
                                          embeddings_initializer=normal_init(),
                                          name="label_embedding")(labels)
         logits = layers.Add()([logits, layers.Dot(axes=1)([class_vectors, features])])
+    model = keras.Model([images, labels], logits, name="discriminator")
+    assert model.output_shape == (None, 1)
+    return model
+
+
+def build_cgan_mlp_generator(latent_dim: int = 100, num_classes: int = 10, embed_dim: int = 50,
+                             image_shape: tuple[int, ...] = (28, 28, 1),
+                             hidden: tuple[int, ...] = (256, 512, 1024)) -> keras.Model:
+    """Generator (z, y) -> image: lesson 02's MLP generator on ``[z, embed(y)]``.
+
+    Returns:
+        A model mapping ``[z, labels]`` (float32 ``[B, latent_dim]``, int32 ``[B]``) to float32
+        ``[B, *image_shape]`` in [-1, 1].
+    """
+    z = keras.Input((latent_dim,), name="z")
+    labels = keras.Input((), dtype="int32", name="labels")
+    y = layers.Embedding(num_classes, embed_dim, name="label_embedding")(labels)
+    x = layers.Concatenate()([z, y])
+    assert tuple(x.shape) == (None, latent_dim + embed_dim)
+    for width in hidden:
+        x = layers.Dense(width, activation="relu")(x)
+    x = layers.Dense(math.prod(image_shape), activation="tanh")(x)
+    model = keras.Model([z, labels], layers.Reshape(tuple(image_shape))(x), name="generator")
+    assert model.output_shape == (None, *image_shape)
+    return model
+
+
+def build_cgan_mlp_discriminator(num_classes: int = 10, image_shape: tuple[int, ...] = (28, 28, 1),
+                                 dropout: float = 0.3,
+                                 hidden: tuple[int, ...] = (1024, 512, 256)) -> keras.Model:
+    """Discriminator (x, y) -> logit: lesson 02's MLP discriminator with a projection.
+
+    The MLP's last hidden layer gives features h; logit = Dense(1)(h) + <e_y, h> with a learned
+    vector e_y per class (Miyato & Koyama, 2018).
+
+    Returns:
+        A model mapping ``[images, labels]`` (float32 ``[B, *image_shape]``, int32 ``[B]``) to
+        logits ``[B, 1]``.
+    """
+    images = keras.Input(tuple(image_shape), name="images")
+    labels = keras.Input((), dtype="int32", name="labels")
+    h = layers.Flatten()(images)
+    for width in hidden:
+        h = layers.Dense(width, activation="relu")(h)
+        if dropout:
+            h = layers.Dropout(dropout)(h)
+    logits = layers.Dense(1)(h)
+    class_vectors = layers.Embedding(num_classes, hidden[-1], embeddings_initializer=normal_init(),
+                                     name="label_embedding")(labels)
+    logits = layers.Add()([logits, layers.Dot(axes=1)([class_vectors, h])])
     model = keras.Model([images, labels], logits, name="discriminator")
     assert model.output_shape == (None, 1)
     return model

@@ -73,7 +73,7 @@ def build_cats64_discriminator() -> keras.Sequential:
     return model
 
 
-def build_dcgan64_generator(latent_dim: int = 100) -> keras.Sequential:
+def build_dcgan64_generator(latent_dim: int = 100, width: int = 64) -> keras.Sequential:
     """The German presentation's PyTorch DCGAN generator (presentation 000) in Keras: 3,576,704
     trainable weights.
 
@@ -82,17 +82,22 @@ def build_dcgan64_generator(latent_dim: int = 100) -> keras.Sequential:
     kernel 4, stride 2 doubles the size exactly as Keras ``padding="same"`` does.
     (The presentation scaled images to [0, 1] against its tanh output; we use [-1, 1].)
 
+    Args:
+        latent_dim: size of the noise vector z.
+        width: filters of the 32x32 layer (PyTorch's ``ngf``, 64 in the presentation); the
+            layers below have 2x, 4x and 8x as many. The step's cost grows with ``width**2``.
+
     Returns:
         A model mapping float32 ``[B, latent_dim]`` to float32 ``[B, 64, 64, 3]`` in [-1, 1].
     """
     model = keras.Sequential([keras.Input((latent_dim,)), layers.Reshape((1, 1, latent_dim))],
                              name="generator")
-    model.add(layers.Conv2DTranspose(512, 4, strides=1, padding="valid", use_bias=False,
+    model.add(layers.Conv2DTranspose(8 * width, 4, strides=1, padding="valid", use_bias=False,
                                      kernel_initializer=normal_init()))
     model.add(layers.BatchNormalization())
     model.add(layers.ReLU())
-    assert model.output_shape == (None, 4, 4, 512)
-    for filters, size in ((256, 8), (128, 16), (64, 32)):
+    assert model.output_shape == (None, 4, 4, 8 * width)
+    for filters, size in ((4 * width, 8), (2 * width, 16), (width, 32)):
         model.add(layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
                                          kernel_initializer=normal_init()))
         model.add(layers.BatchNormalization())
@@ -104,7 +109,7 @@ def build_dcgan64_generator(latent_dim: int = 100) -> keras.Sequential:
     return model
 
 
-def build_dcgan64_discriminator() -> keras.Sequential:
+def build_dcgan64_discriminator(width: int = 64) -> keras.Sequential:
     """The German presentation's PyTorch DCGAN discriminator (presentation 000): 2,766,336
     trainable weights.
 
@@ -112,12 +117,16 @@ def build_dcgan64_discriminator() -> keras.Sequential:
     convolution to one logit. As in the presentation, the 256 and 512 convolutions keep their bias
     (PyTorch's default; redundant before BatchNorm, but it is what the presentation trained).
 
+    ``width``: filters of the first convolution (PyTorch's ``ndf``, 64 in the presentation);
+    the next ones have 2x, 4x and 8x as many.
+
     Returns:
         A model mapping float32 ``[B, 64, 64, 3]`` to logits ``[B, 1]``.
     """
     model = keras.Sequential([keras.Input((64, 64, 3))], name="discriminator")
-    for filters, size, bias in ((64, 32, False), (128, 16, False), (256, 8, True), (512, 4, True)):
-        add_down_block(model, filters, batch_norm=filters > 64, use_bias=bias)
+    for filters, size, bias in ((width, 32, False), (2 * width, 16, False), (4 * width, 8, True),
+                                (8 * width, 4, True)):
+        add_down_block(model, filters, batch_norm=filters > width, use_bias=bias)
         assert model.output_shape == (None, size, size, filters)
     model.add(layers.Conv2D(1, 4, padding="valid", use_bias=False,
                             kernel_initializer=normal_init()))
