@@ -94,10 +94,10 @@ def test_pytorch_batchnorm_sets_every_batchnorm_layer():
         return [layer for layer in model.layers
                 if isinstance(layer, keras.layers.BatchNormalization)]
 
-    config = get_config("cats64", quick=True)  # Keras' BatchNorm settings, as its presentation
-    assert config.batchnorm == "keras" and get_config("faces64").batchnorm == "pytorch"
-    keras_style = build_gan(config)
-    torch_style = build_gan(dataclasses.replace(config, batchnorm="pytorch"))
+    config = get_config("cats64", quick=True)  # PyTorch's BatchNorm settings since 2026-11-30
+    assert config.batchnorm == "pytorch" and get_config("mnist_dcgan").batchnorm == "keras"
+    keras_style = build_gan(dataclasses.replace(config, batchnorm="keras"))
+    torch_style = build_gan(config)
     for model in (torch_style.generator, torch_style.discriminator):
         assert batchnorms(model) and all(
             (b.momentum, b.epsilon) == (0.9, 1e-5) for b in batchnorms(model))

@@ -266,6 +266,9 @@ def test_multiply_adds_match_a_count_by_hand():
     generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
     discriminator = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     assert step_multiply_adds(generator, discriminator, 10) == 3 * 10 * (6 + 2 * 3)
+    # alternating: G forward for D's update, D's update on 2 batches, then G and D once more
+    assert step_multiply_adds(generator, discriminator, 10, "alternating") == 10 * (
+        6 + 3 * 2 * 3 + 3 * (6 + 3))
 
 
 def test_a_registered_architecture_builds_and_validates():

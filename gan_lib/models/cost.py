@@ -30,9 +30,15 @@ def multiply_adds(model: keras.Model) -> int:
     return int(total)
 
 
-def step_multiply_adds(generator: keras.Model, discriminator: keras.Model,
-                       batch_size: int) -> int:
-    """Multiply-adds of one training step: G on a batch, D on a real and a fake batch, each
-    forward pass and its backward pass (~2x the forward pass)."""
-    forward = batch_size * (multiply_adds(generator) + 2 * multiply_adds(discriminator))
-    return 3 * forward
+def step_multiply_adds(generator: keras.Model, discriminator: keras.Model, batch_size: int,
+                       update: str = "simultaneous") -> int:
+    """Multiply-adds of one training step at ``batch_size``.
+
+    ``"simultaneous"``: G on a batch and D on a real and a fake batch, each forward pass with its
+    backward pass (~2x the forward): 3 (G + 2 D). ``"alternating"``: D's update runs G forward
+    only (G + 3 x 2 D), then G's update runs G and D again with a backward pass (3 (G + D)).
+    """
+    g, d = multiply_adds(generator), multiply_adds(discriminator)
+    if update == "alternating":
+        return batch_size * (g + 6 * d + 3 * (g + d))
+    return batch_size * 3 * (g + 2 * d)
