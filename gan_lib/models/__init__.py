@@ -83,5 +83,6 @@ def build_models(config: GANConfig) -> Pair:
     return BUILDERS[config.architecture](config)
 
 
-__all__ = ["BUILDERS", "build_models", "register_architecture", "build_mlp2d_generator", "build_mlp2d_discriminator",
-           "build_mlp_image_generator", "build_mlp_image_discriminator"]
+__all__ = ["BUILDERS", "build_models", "register_architecture", "build_mlp2d_generator",
+           "build_mlp2d_discriminator", "build_mlp_image_generator",
+           "build_mlp_image_discriminator"]
