@@ -34,7 +34,7 @@ def _good_files(d):
     rgba = np.zeros((20, 20, 4), np.uint8)
     rgba[..., 2], rgba[..., 3] = 255, 255  # opaque blue ...
     rgba[:, 10:, 3] = 0  # ... right half transparent
-    _save(Image.fromarray(rgba, "RGBA"), d / "04_rgba.png")
+    _save(Image.fromarray(rgba), d / "04_rgba.png")
     pal = Image.new("P", (20, 20), 0)
     pal.putpalette([0, 255, 0, 255, 0, 255] + [0] * 762)
     pal.paste(1, (0, 0, 20, 10))  # top half index 1 (magenta), bottom index 0 (transparent)

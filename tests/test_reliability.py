@@ -34,7 +34,7 @@ def _messy_cat_folder(folder, unreadable_images) -> tuple[dict[str, tuple], int]
     readable["grey.jpg"] = (200, 200, 200)
     rgba = np.zeros((64, 64, 4), np.uint8)
     rgba[...] = (255, 0, 0, 255)
-    Image.fromarray(rgba, "RGBA").save(folder / "rgba.png")
+    Image.fromarray(rgba).save(folder / "rgba.png")
     readable["rgba.png"] = (255, 0, 0)
     palette = Image.new("P", (64, 64), 1)
     palette.putpalette([0, 0, 0, 0, 255, 0] + [0] * 762)
