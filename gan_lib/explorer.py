@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from gan_lib.errors import GanLibError
-from gan_lib.latent import interpolate
+from gan_lib.latent import slerp
 
 
 class LatentExplorer:
@@ -40,7 +40,7 @@ class LatentExplorer:
         """The point ``t`` of the way from z0 to z1 (slerp), moved by ``offsets[i]`` along
         direction i. A unit direction's coordinate of N(0, I) noise is N(0, 1), so offsets of
         a few units stay among the inputs the generator was trained on."""
-        z = interpolate(self.z0, self.z1, 101, "slerp")[int(round(100 * float(t)))]
+        z = slerp(self.z0, self.z1, float(t))
         if offsets is not None:
             z = z + np.asarray(offsets, np.float64) @ self.directions
         return z.astype(np.float32)

@@ -11,8 +11,9 @@ import numpy as np
 from gan_lib.errors import GanLibError
 
 
-def _slerp(z0: np.ndarray, z1: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Spherical interpolation along the great circle, radius interpolated linearly."""
+def slerp(z0: np.ndarray, z1: np.ndarray, t) -> np.ndarray:
+    """Spherical interpolation along the great circle, radius interpolated linearly: the point
+    ``t`` (a number or an array broadcast against z0, z1) of the way from ``z0`` to ``z1``."""
     n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
     cos = np.dot(z0, z1) / max(n0 * n1, 1e-12)
     omega = np.arccos(np.clip(cos, -1.0, 1.0))
@@ -49,7 +50,7 @@ def interpolate(z0: np.ndarray, z1: np.ndarray, n: int, method: str = "linear") 
     if method == "linear":
         out = (1 - t) * z0 + t * z1
     elif method == "slerp":
-        out = _slerp(z0, z1, t)
+        out = slerp(z0, z1, t)
     else:
         raise GanLibError(f"unknown interpolation {method!r}; use 'linear' or 'slerp'")
     out[0], out[-1] = z0, z1  # exact endpoints despite rounding in the weights

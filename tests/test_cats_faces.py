@@ -247,6 +247,18 @@ def _write_celeba_like(folder, n=6):
             folder / f"{i + 1:06}.jpg", quality=95)
 
 
+def _serve_celeba_zip(tmp_path, monkeypatch, n):
+    """An img_align_celeba.zip of ``n`` CelebA-like photos that faces.download_celeba fetches."""
+    _write_celeba_like(tmp_path / "src" / "img_align_celeba", n=n)
+    zip_path = tmp_path / "img_align_celeba.zip"
+    with zipfile.ZipFile(zip_path, "w") as z:
+        for f in sorted((tmp_path / "src").rglob("*.jpg")):
+            z.write(f, f.relative_to(tmp_path / "src").as_posix())
+    monkeypatch.setattr(faces, "CELEBA_URL", zip_path.as_uri())
+    monkeypatch.setattr(faces, "CELEBA_MD5", hashlib.md5(zip_path.read_bytes()).hexdigest())
+    return zip_path
+
+
 def test_faces_crop_matches_the_dcgan_tutorial(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_LIB_CACHE", str(tmp_path / "cache"))
     _write_celeba_like(tmp_path / "faces")
@@ -264,13 +276,7 @@ def test_faces_crop_matches_the_dcgan_tutorial(tmp_path, monkeypatch):
 
 def test_faces_download_unzips(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_LIB_CACHE", str(tmp_path / "cache"))
-    _write_celeba_like(tmp_path / "src" / "img_align_celeba", n=3)
-    zip_path = tmp_path / "img_align_celeba.zip"
-    with zipfile.ZipFile(zip_path, "w") as z:
-        for f in sorted((tmp_path / "src").rglob("*.jpg")):
-            z.write(f, f.relative_to(tmp_path / "src").as_posix())
-    monkeypatch.setattr(faces, "CELEBA_URL", zip_path.as_uri())
-    monkeypatch.setattr(faces, "CELEBA_MD5", hashlib.md5(zip_path.read_bytes()).hexdigest())
+    _serve_celeba_zip(tmp_path, monkeypatch, n=3)
     root = tmp_path / "data"
     with pytest.raises(GanLibError, match="non-commercial"):
         faces.load_faces(root)
@@ -387,13 +393,7 @@ def test_a_new_colab_runtime_reuses_the_archive_and_the_decoded_cache_on_drive(t
     drive = tmp_path / "drive"
     monkeypatch.setenv("GAN_LIB_ARCHIVES", str(drive / "archives"))
     monkeypatch.setenv("GAN_LIB_CACHE", str(drive / "cache"))
-    _write_celeba_like(tmp_path / "src" / "img_align_celeba", n=4)
-    zip_path = tmp_path / "img_align_celeba.zip"
-    with zipfile.ZipFile(zip_path, "w") as z:
-        for f in sorted((tmp_path / "src").rglob("*.jpg")):
-            z.write(f, f.relative_to(tmp_path / "src").as_posix())
-    monkeypatch.setattr(faces, "CELEBA_URL", zip_path.as_uri())
-    monkeypatch.setattr(faces, "CELEBA_MD5", hashlib.md5(zip_path.read_bytes()).hexdigest())
+    zip_path = _serve_celeba_zip(tmp_path, monkeypatch, n=4)
     root = tmp_path / "content" / "data"
     first = faces.load_faces(root, download=True, progress=False)
     assert (drive / "archives" / "img_align_celeba.zip").is_file()  # kept, on Drive

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from gan_lib.data.images import decode_all, to_rgb
+from gan_lib.data.decode_cache import decode_all
+from gan_lib.data.images import to_rgb
 from gan_lib.data.paths import data_root
 from gan_lib.errors import GanLibError
 
