@@ -3,8 +3,9 @@
 2D data: mode coverage (ring, grid) or the sine curve's error. MNIST and Fashion-MNIST: the
 Fréchet distance in the shipped classifier's feature space, the classifier score (an Inception
 score analogue, 1 to 10) and the share of the rarest class (mode collapse shows as ~0).
-Cats and faces (64x64): the share of samples in which OpenCV's face detector finds a face, and
-how far the samples' colours are from the data's (``gan_lib.metrics.detect``).
+Cats and faces (64x64): the share of samples in which OpenCV's face detector finds a face, how
+far the samples' colours are from the data's (``gan_lib.metrics.detect``), and the kernel
+inception distance in the features of an encoder trained here (``gan_lib.metrics.encoder``).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from gan_lib.config import GANConfig
 from gan_lib.errors import GanLibError
 from gan_lib.metrics.classifier import DATASETS as CLASSIFIER_DATASETS
 from gan_lib.metrics.detect import CASCADES, colour_shift, detection_rate
+from gan_lib.metrics.encoder import IMAGE_SHAPE, kernel_inception_distance
 from gan_lib.metrics.toy import TOY_COLUMNS, toy_metrics
 
 IMAGE_COLUMNS = ("frechet_distance", "classifier_score", "min_class_share")
-DETECTOR_COLUMNS = ("detection_rate", "colour_shift")
+DETECTOR_COLUMNS = ("detection_rate", "colour_shift", "kid")
 
 
 def metric_columns(config: GANConfig) -> tuple[str, ...]:
@@ -40,8 +42,15 @@ def measure(samples: np.ndarray, config: GANConfig,
     if config.is_2d:
         return toy_metrics(samples, config.toy_distribution)
     if config.dataset in CASCADES:
-        result = {} if real_images is None else {"colour_shift": colour_shift(samples,
-                                                                              real_images)}
+        result = {}
+        if real_images is not None:
+            result["colour_shift"] = colour_shift(samples, real_images)
+            if np.shape(samples)[1:] == IMAGE_SHAPE:
+                try:
+                    result["kid"] = kernel_inception_distance(samples, real_images,
+                                                              seed=config.seed)
+                except GanLibError as e:  # no encoder weights (a partial install): train on
+                    warnings.warn(f"no KID: {e}", stacklevel=2)
         try:
             result["detection_rate"] = detection_rate(samples, config.dataset)
         except GanLibError as e:  # no OpenCV 4 here: say so, and train on
@@ -69,8 +78,45 @@ def evaluate_run(run_dir: str | os.PathLike, n: int = 2000,
 
         real, _ = load_images(config.dataset, data_root, config.image_size)
     result = {"config": config.name, "samples": n, **measure(samples, config, real)}
-    if config.dataset in CASCADES and "detection_rate" in result:  # the detector's own misses
-        pick = np.random.default_rng(seed).permutation(len(real))[:n]
-        result["real_detection_rate"] = detection_rate(real[pick], config.dataset)
+    if config.dataset in CASCADES:  # the same numbers for real images, beside the samples'
+        order = np.random.default_rng(seed).permutation(len(real))
+        if "detection_rate" in result:  # the detector's own misses
+            result["real_detection_rate"] = detection_rate(real[order[:n]], config.dataset)
+        k = min(n, len(real) // 2)
+        if "kid" in result and k >= 2:  # real against other real images: what ~0 looks like
+            result["real_kid"] = kernel_inception_distance(real[order[:k]],
+                                                           real[order[k:2 * k]], seed=seed)
+        result.update(memorisation(samples, real, folder, seed=seed))
     folder.write_json(folder.metrics_path, result)
     return result
+
+
+def memorisation(samples: np.ndarray, real: np.ndarray, folder=None, probes: int = 64,
+                 search: int = 30_000, seed: int = 0) -> dict[str, float]:
+    """Has G copied its training images? The median pixel distance (uint8 RGB, L2) from each
+    of ``probes`` samples to its nearest training image, beside the same for real images
+    to the other real images. A generator that copies has samples much nearer their nearest
+    training image than real images are to theirs (a ratio near 0). Pixel distance also
+    favours flat and blurry images (an untrained G's grey squares score ~0.5), so read the
+    ratio beside the picture: copies look like their neighbour. With ``folder``,
+    ``nearest_neighbours.png`` shows rows of 8 samples, each row above their nearest images.
+    Searches at most ``search`` training images (a seeded pick) to stay within seconds.
+    """
+    from gan_lib.metrics.collapse import nearest_neighbours
+    from gan_lib.metrics.detect import as_uint8
+
+    order = np.random.default_rng(seed + 1).permutation(len(real))
+    probes = min(probes, len(samples), len(real) // 2)
+    held, rest = real[order[:probes]], real[np.sort(order[probes:probes + search])]
+    fake = as_uint8(samples[:probes])
+    index, distance = nearest_neighbours(fake, rest)
+    real_distance = nearest_neighbours(held, rest)[1]
+    if folder is not None:
+        from gan_lib.viz import image_grid
+
+        rows = [part for i in range(0, probes, 8)
+                for part in (fake[i:i + 8], rest[index[i:i + 8, 0]])]
+        folder.save_image(folder.NEAREST, image_grid(np.concatenate(rows), ncols=8))
+    fake_median, real_median = float(np.median(distance)), float(np.median(real_distance))
+    return {"nn_distance": fake_median, "real_nn_distance": real_median,
+            "nn_ratio": fake_median / real_median if real_median else float("nan")}

@@ -59,6 +59,7 @@ class RunFolder:
     CONFIG, HISTORY, METRICS = "config.json", "history.csv", "metrics.json"
     GENERATOR, SAMPLES, LOSSES, GIF = "generator.keras", "samples.png", "losses.png", "progress.gif"
     FRAMES, CHECKPOINTS, TENSORBOARD = "frames", "checkpoints", "tensorboard"
+    NEAREST = "nearest_neighbours.png"  # evaluate's memorisation check (64x64 runs)
     # TensorFlow's own temporary checkpoint names (a state file, a shard folder, a state probe)
     _TF_LEFTOVERS = re.compile(r"^checkpoint\.tmp|_temp$|\.tempstate\d+$")
 

@@ -1,5 +1,6 @@
 """The 64x64 metrics: OpenCV's face detectors on real, noise and flat images; colour drift against
-NumPy; the clear error without OpenCV 4; `evaluate` on a cats and a faces run."""
+NumPy; the clear error without OpenCV 4; `evaluate` on a cats and a faces run (detection, colour,
+KID and memorisation; the encoder itself is tested in test_encoder.py)."""
 
 import json
 import subprocess
@@ -60,7 +61,7 @@ def test_without_opencv_4_the_error_says_what_to_install(monkeypatch):
         detect.load_detector("mnist")
 
 
-@pytest.mark.parametrize("config", ["cats64", "faces64"])
+@pytest.mark.parametrize("config", ["cats64", "cats64_fast", "faces64"])
 def test_evaluate_reports_the_detection_rate_of_a_64x64_run(config, real, tmp_path):
     def cli(*args):
         done = subprocess.run([sys.executable, "-m", "gan_lib", *args], capture_output=True,
@@ -75,3 +76,9 @@ def test_evaluate_reports_the_detection_rate_of_a_64x64_run(config, real, tmp_pa
         assert key in out and 0.0 <= result[key] <= 255.0
     assert result["real_detection_rate"] > result["detection_rate"]  # 6 steps: no faces yet
     assert result["colour_shift"] > 0.0
+    # the encoder's distance: 6 steps of training are far from real images, real ones are not
+    assert "kid" in out and result["kid"] > 5 * abs(result["real_kid"])
+    # no copies after 6 steps (copies give ~0; flat grey squares sit nearer the dullest training
+    # images than real images do to theirs, ~0.5); the picture of the pairs is there
+    assert result["nn_ratio"] > 0.2 and result["nn_distance"] > 0.2 * result["real_nn_distance"]
+    assert (tmp_path / "run" / "nearest_neighbours.png").is_file()

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.special import rel_entr, softmax
 
 from gan_lib.errors import GanLibError
+from gan_lib.metrics.detect import as_unit_range
 from gan_lib.metrics.frechet import feature_statistics, frechet_distance
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -88,13 +89,7 @@ def to_classifier_input(images: np.ndarray) -> np.ndarray:
         images = images[..., None]
     if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
         raise GanLibError(f"images must be [N, 28, 28] or [N, 28, 28, 1], got {images.shape}")
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / 127.5 - 1.0
-    images = images.astype(np.float32)
-    if images.size and (images.min() < -1.5 or images.max() > 1.5):
-        raise GanLibError(f"float images must be in [-1, 1], got [{images.min():.3g}, "
-                          f"{images.max():.3g}]; pass uint8 for images in [0, 255]")
-    return images
+    return as_unit_range(images)
 
 
 def _check_probs(probs: np.ndarray) -> np.ndarray:

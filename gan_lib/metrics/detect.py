@@ -52,6 +52,18 @@ def load_detector(dataset: str):
     return cv2.CascadeClassifier(str(Path(folder) / CASCADES[dataset]))
 
 
+def as_unit_range(images: np.ndarray) -> np.ndarray:
+    """float32 in [-1, 1] from uint8 in [0, 255], or from floats already in [-1, 1] (checked)."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 127.5 - 1.0
+    images = images.astype(np.float32)
+    if images.size and (images.min() < -1.5 or images.max() > 1.5):
+        raise GanLibError(f"float images must be in [-1, 1], got [{images.min():.3g}, "
+                          f"{images.max():.3g}]; pass uint8 for images in [0, 255]")
+    return images
+
+
 def as_uint8(images: np.ndarray) -> np.ndarray:
     """uint8 ``[N, H, W, C]`` from uint8, or from floats in [-1, 1]."""
     images = np.asarray(images)
