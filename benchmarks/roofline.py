@@ -1,6 +1,7 @@
 """How close each 64x64 train step comes to this machine's convolution peak.
 
-    python benchmarks/roofline.py      # ~2 min on a 2-core CPU
+    python benchmarks/roofline.py               # ~2 min on a 2-core CPU
+    python benchmarks/roofline.py cats64_fast   # the peak and the configs named
 
 1. The peak: TensorFlow's own best case, one large 3x3 convolution (batch 32, 64x64, 128 -> 128
    channels, ~19 GFLOP per call) in a ``tf.function``, timed after a warm-up; FLOP = 2 x its
@@ -28,7 +29,7 @@ from throughput import SMALLER_BATCH, random_batch  # noqa: E402
 from gan_lib import build_gan, get_config  # noqa: E402
 from gan_lib.models.cost import step_multiply_adds  # noqa: E402
 
-CONFIGS = ("cats64", "dcgan64", "faces64", "faces64_upsample", "faces64_rmsprop")
+CONFIGS = ("cats64", "cats64_fast", "dcgan64", "faces64", "faces64_upsample", "faces64_rmsprop")
 
 
 def conv_peak(seconds: float = 5.0) -> float:
@@ -64,7 +65,7 @@ def main() -> None:
     peak = conv_peak()
     print(f"peak: {peak / 1e9:.1f} GFLOP/s (one 3x3 convolution, batch 32, 64x64, 128 channels)")
     rows = []
-    for name in CONFIGS:
+    for name in sys.argv[1:] or CONFIGS:
         rows.append(step_fraction(name, peak))
         print(json.dumps(rows[-1]), flush=True)
     print(common.table(
