@@ -53,7 +53,7 @@ def measure(samples: np.ndarray, config: GANConfig,
                     warnings.warn(f"no KID: {e}", stacklevel=2)
         try:
             result["detection_rate"] = detection_rate(samples, config.dataset)
-        except GanLibError as e:  # no OpenCV 4 here: say so, and train on
+        except GanLibError as e:  # no cascade classifier here: say so, and train on
             warnings.warn(f"no detection rate: {e}", stacklevel=2)
         return result
     if config.dataset not in CLASSIFIER_DATASETS:

@@ -1,6 +1,7 @@
 """The 64x64 metrics: OpenCV's face detectors on real, noise and flat images; colour drift against
-NumPy; the clear error without OpenCV 4; `evaluate` on a cats and a faces run (detection, colour,
-KID and memorisation; the encoder itself is tested in test_encoder.py)."""
+NumPy; the clear error without a cascade classifier, gan_lib's own cascades where OpenCV 5 ships
+none, and the repair the lessons run on Colab; `evaluate` on a cats and a faces run (detection,
+colour, KID and memorisation; the encoder itself is tested in test_encoder.py)."""
 
 import json
 import subprocess
@@ -48,17 +49,69 @@ def test_colour_shift_is_the_largest_channel_mean_difference():
     assert detect.colour_shift(a, a) == 0.0
 
 
-def test_without_opencv_4_the_error_says_what_to_install(monkeypatch):
+def test_without_a_cascade_classifier_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "cv2", None)  # no OpenCV at all
-    with pytest.raises(GanLibError, match=r"needs OpenCV 4: pip install 'opencv-python-headless"):
+    with pytest.raises(GanLibError, match=r"needs OpenCV: pip install 'opencv-python-headless"):
         detect.load_detector("faces")
-    fake_cv2 = type(sys)("cv2")  # OpenCV 5: no cascades, no CascadeClassifier
+    fake_cv2 = type(sys)("cv2")  # OpenCV 5 without contrib: no CascadeClassifier, no cascades
     fake_cv2.__version__ = "5.0.0"
     monkeypatch.setitem(sys.modules, "cv2", fake_cv2)
-    with pytest.raises(GanLibError, match=r"OpenCV \(5\.0\.0\) has no Haar cascades"):
+    with pytest.raises(GanLibError, match=r"OpenCV \(5\.0\.0\) has no CascadeClassifier.*"
+                                          r"opencv-contrib-python-headless==5\.0\.0\.\*"):
         detect.load_detector("cat_faces")
     with pytest.raises(GanLibError, match="no face detector for 'mnist'"):
         detect.load_detector("mnist")
+
+
+def test_shipped_cascades_detect_as_opencvs_own(real, monkeypatch, tmp_path):
+    """OpenCV 5's contrib build has CascadeClassifier but no cascade files: gan_lib's copies
+    (checked against their SHA-256) must find the same faces as the files of OpenCV 4."""
+    import cv2
+
+    own = {name: detect.detection_rate(real[name][:150], name) for name in real}
+    monkeypatch.setattr(cv2.data, "haarcascades", str(tmp_path))  # an OpenCV without the files
+    for name in real:
+        assert detect.cascade_file(detect.CASCADES[name], str(tmp_path)).parent != tmp_path
+        assert detect.detection_rate(real[name][:150], name) == own[name]
+
+
+def test_a_damaged_shipped_cascade_is_refused(monkeypatch, tmp_path):
+    import gzip
+
+    (tmp_path / "haarcascade_frontalcatface.xml.gz").write_bytes(gzip.compress(b"<opencv/>"))
+    monkeypatch.setattr(detect, "WEIGHTS", tmp_path)
+    with pytest.raises(GanLibError, match="damaged"):
+        detect.cascade_file("haarcascade_frontalcatface.xml", None)
+
+
+def _fake_python(tmp_path, answer_before, answer_after=None):
+    """A stand-in interpreter: answers the OpenCV probe, and 'installs' by flipping its answer."""
+    marker = tmp_path / "installed"
+    script = tmp_path / "python"
+    script.write_text(f"""#!/bin/sh
+if [ "$1" = "-m" ]; then touch {marker}; echo "$@" > {tmp_path}/pip_args; exit 0; fi
+case "$2" in *hasattr*) ;; *) echo 5.0.0; exit 0;; esac
+if [ -e {marker} ]; then echo "{answer_after}"; else echo "{answer_before}"; fi
+""")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_opencv_problem_and_repair(tmp_path):
+    assert detect.opencv_problem() is None  # this machine: OpenCV 4 with its cascades
+    assert detect.repair_opencv().startswith("face detector: ready")
+    python = _fake_python(tmp_path, "5.0.0 False", "5.0.0 True")
+    assert "has no CascadeClassifier" in detect.opencv_problem(python)
+    told = detect.repair_opencv(install=False, python=python)
+    assert "will be missing" in told and "opencv-contrib-python-headless==5.0.0.*" in told
+    assert not (tmp_path / "installed").exists()
+    done = detect.repair_opencv(install=True, python=python)
+    assert "installed opencv-contrib-python-headless==5.0.0.*, it works now" in done
+    assert "install --quiet opencv-contrib-python-headless==5.0.0.*" in (
+        tmp_path / "pip_args").read_text()
+    stuck = _fake_python(tmp_path / "x", "5.0.0 False", "5.0.0 False") if (
+        tmp_path / "x").mkdir() is None else None
+    assert "did not fix it" in detect.repair_opencv(install=True, python=stuck)
 
 
 @pytest.mark.parametrize("config", ["cats64", "cats64_fast", "faces64"])

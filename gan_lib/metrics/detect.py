@@ -12,12 +12,23 @@ new (a generator that draws one good face scores 1.0; look at the samples and th
 training images too). Compare a run's rate with the real images' rate on the same detector
 (``evaluate`` prints both): the detector misses real faces too.
 
-OpenCV 5 dropped the cascades (and Colab ships OpenCV 5 beside opencv-contrib 4.x, which clash
-on the ``cv2`` module); ``load_detector`` then raises one clear error that says what to install.
+OpenCV 5 moved ``CascadeClassifier`` into opencv-contrib and ships no cascade files at all (and
+Colab has OpenCV 5 beside opencv-contrib 4.x, two packages that share the ``cv2`` module). So
+gan_lib ships both cascades (``gan_lib/weights/*.xml.gz``, BSD-licensed, their licence kept in
+each file) and loads them, checksummed, whenever ``cv2`` has ``CascadeClassifier`` but no
+cascade files. ``opencv_problem()`` says, before any training, whether the detector will work;
+``repair_opencv()`` installs the opencv-contrib build that matches when it will not (what the
+setup cells of lessons 05 and 06 run on Colab, before anything has imported ``cv2``).
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +39,40 @@ from gan_lib.errors import GanLibError
 CASCADES = {"cat_faces": "haarcascade_frontalcatface.xml",
             "cat_landmarks": "haarcascade_frontalcatface.xml",
             "faces": "haarcascade_frontalface_default.xml"}
+# the shipped copies: sha256 of the uncompressed XML, as OpenCV 4.14's wheels have them
+SHIPPED_SHA256 = {
+    "haarcascade_frontalcatface.xml":
+        "ac2bac934ef24284ef8a2b2e9d8e57eef84ac1d6943b4d11e5c9e8584dc069c8",
+    "haarcascade_frontalface_default.xml":
+        "0f7d4527844eb514d4a4948e822da90fbb16a34a0bbbbc6adc6498747a5aafb0",
+}
+WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
 INSTALL = "pip install 'opencv-python-headless>=4.5,<5' (or: pip install 'gan_lib[metrics]')"
+_PROBE = "import cv2; print(cv2.__version__, hasattr(cv2, 'CascadeClassifier'))"
+
+
+def cascade_file(name: str, opencv_folder: str | None = None) -> Path:
+    """The cascade XML ``name``: OpenCV's own file if it has one, else gan_lib's checked copy."""
+    if opencv_folder and (Path(opencv_folder) / name).is_file():
+        return Path(opencv_folder) / name
+    data = gzip.decompress((WEIGHTS / f"{name}.gz").read_bytes())
+    if hashlib.sha256(data).hexdigest() != SHIPPED_SHA256[name]:
+        raise GanLibError(f"gan_lib's copy of {name} is damaged (checksum mismatch): reinstall "
+                          "gan_lib")
+    target = Path(tempfile.gettempdir()) / f"gan_lib_{SHIPPED_SHA256[name][:12]}_{name}"
+    if not target.is_file():
+        tmp = target.with_name(f".{target.name}.{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    return target
 
 
 def load_detector(dataset: str):
     """The OpenCV cascade classifier for ``dataset``'s faces.
 
     Raises:
-        GanLibError: no detector for this dataset, or no OpenCV 4 with its cascades here.
+        GanLibError: no detector for this dataset, no OpenCV, or an OpenCV without
+            ``CascadeClassifier`` (OpenCV 5 without opencv-contrib).
     """
     if dataset not in CASCADES:
         raise GanLibError(f"no face detector for {dataset!r}; there is one for "
@@ -43,13 +80,64 @@ def load_detector(dataset: str):
     try:
         import cv2
     except ImportError:
-        raise GanLibError(f"the detection rate needs OpenCV 4: {INSTALL}") from None
+        raise GanLibError(f"the detection rate needs OpenCV: {INSTALL}") from None
+    if not hasattr(cv2, "CascadeClassifier"):
+        raise GanLibError(f"this OpenCV ({cv2.__version__}) has no CascadeClassifier (OpenCV 5 "
+                          f"moved it to opencv-contrib): pip install "
+                          f"'opencv-contrib-python-headless=={cv2.__version__}.*', then restart "
+                          "Python")
     folder = getattr(getattr(cv2, "data", None), "haarcascades", None)
-    if not hasattr(cv2, "CascadeClassifier") or not folder or not (
-            Path(folder) / CASCADES[dataset]).exists():
-        raise GanLibError(f"this OpenCV ({cv2.__version__}) has no Haar cascades (OpenCV 5 "
-                          f"dropped them): {INSTALL}, then restart Python")
-    return cv2.CascadeClassifier(str(Path(folder) / CASCADES[dataset]))
+    detector = cv2.CascadeClassifier(str(cascade_file(CASCADES[dataset], folder)))
+    if detector.empty():
+        raise GanLibError(f"OpenCV {cv2.__version__} could not read {CASCADES[dataset]}")
+    return detector
+
+
+def opencv_problem(python: str = sys.executable) -> str | None:
+    """Why the detection rate will be missing in ``python``, or None when it will work.
+
+    Asked in a new process, so that it tells the truth before this one imports ``cv2`` (and
+    an install can still change what it will import).
+    """
+    try:
+        out = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True,
+                             timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return f"could not ask Python about OpenCV ({err})"
+    if out.returncode:
+        return f"OpenCV is not installed: {INSTALL}"
+    version, has_cascades = out.stdout.split()[-2:]
+    if has_cascades != "True":
+        return (f"OpenCV {version} has no CascadeClassifier (OpenCV 5 moved it to "
+                "opencv-contrib)")
+    return None
+
+
+def repair_opencv(install: bool = True, python: str = sys.executable) -> str:
+    """Make the face detectors work in ``python`` before it imports ``cv2``: where OpenCV has
+    no ``CascadeClassifier``, install the opencv-contrib build of the same version (``install``;
+    the lessons do it on Colab only), else say what to install. Returns one line for a notebook.
+    """
+    problem = opencv_problem(python)
+    if problem is None:
+        return ("face detector: ready (OpenCV has CascadeClassifier; the cascades come from "
+                "OpenCV or gan_lib)")
+    version = subprocess.run([python, "-c", "import cv2; print(cv2.__version__)"],
+                             capture_output=True, text=True).stdout.strip()
+    wanted = (f"opencv-contrib-python-headless=={version}.*" if version
+              else "opencv-python-headless>=4.5,<5")
+    if not install:
+        return (f"face detector: {problem}, so the detection rate will be missing (the other "
+                f"numbers are measured anyway); to have it: pip install '{wanted}'")
+    pip = subprocess.run([python, "-m", "pip", "install", "--quiet", wanted],
+                         capture_output=True, text=True)
+    still = opencv_problem(python)
+    if pip.returncode or still:
+        return (f"face detector: {problem}; installing {wanted} did not fix it "
+                f"({still or pip.stderr.strip()[-300:]}): the detection rate will be missing, "
+                "the other numbers are measured anyway")
+    restart = " (restart the session to use it)" if "cv2" in sys.modules else ""
+    return f"face detector: {problem}; installed {wanted}, it works now{restart}"
 
 
 def as_unit_range(images: np.ndarray) -> np.ndarray:
