@@ -26,7 +26,8 @@ def seed_everything(seed: int) -> None:
 
 
 _LAZY = {
-    "train": "gan_lib.training", "RunResult": "gan_lib.training",
+    "train": "gan_lib.training", "RunResult": "gan_lib.training", "open_run": "gan_lib.training",
+    "pack_run": "gan_lib.share", "load_run": "gan_lib.share",
     "GAN": "gan_lib.gan", "build_gan": "gan_lib.build", "build_models": "gan_lib.models",
     "get_loss": "gan_lib.losses", "load_dataset": "gan_lib.data", "sample_toy": "gan_lib.data",
     "RunFolder": "gan_lib.run_folder", "read_history": "gan_lib.history",

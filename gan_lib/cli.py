@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--n", type=_positive_int, default=2000, help="how many samples")
     e.add_argument("--data", help="dataset root (default: $GAN_LIB_DATA or data/)")
 
+    p = sub.add_parser("pack", help="pack a trained run into one file to share (a class loads it "
+                                    "with gan_lib.share.load_run)")
+    p.add_argument("run", help="a run folder")
+    p.add_argument("--out", help="the file to write (default: RUN.ganrun.zip beside the folder)")
+
     sub.add_parser("list", help="name the configs")
     return parser
 
@@ -153,6 +158,15 @@ def _evaluate(args) -> None:
     print(f"wrote {folder.metrics_path}")
 
 
+def _pack(args) -> None:
+    from gan_lib.share import pack_run
+
+    path, sha256 = pack_run(args.run, args.out)
+    size = path.stat().st_size / 1e6
+    print(f"wrote {path} ({size:.1f} MB)\nsha256 {sha256}\nload it with "
+          f"gan_lib.share.load_run(URL_OR_PATH, sha256=\"{sha256}\")")
+
+
 def _list(args) -> None:
     width = max(map(len, CONFIGS))
     for name, config in sorted(CONFIGS.items()):
@@ -163,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter down
     try:
         args = build_parser().parse_args(argv)
-        {"train": _train, "sample": _sample, "evaluate": _evaluate,
+        {"train": _train, "sample": _sample, "evaluate": _evaluate, "pack": _pack,
          "list": _list}[args.command](args)
     except GanLibError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -23,19 +23,22 @@ from gan_lib.errors import GanLibError
 from gan_lib.evaluate import metric_columns
 from gan_lib.frames import fixed_noise_frame, write_outputs
 from gan_lib.gan import GAN
+from gan_lib.history import read_history
 from gan_lib.run_folder import RunFolder
 from gan_lib.session import Session
 
 
 @dataclass
 class RunResult:
-    """What ``train`` returns: the trained GAN, its run folder and history, and why it stopped."""
+    """What ``train`` returns: the trained GAN, its run folder and history, why it stopped, and
+    the config it trained with (steps counted from ``epochs`` when those were given)."""
 
     gan: GAN
     folder: RunFolder
     history: dict
     fixed_noise: tf.Variable
-    stopped: str  # "steps", "time" or "interrupted"
+    stopped: str  # "steps", "time", "interrupted", or "loaded" (``open_run``)
+    config: GANConfig
 
     @property
     def out_dir(self) -> Path:
@@ -82,11 +85,7 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
         steps_per_epoch = max(1, data.num_examples // config.batch_size)
         config = dataclasses.replace(config, steps=epochs * steps_per_epoch)
 
-    gan = build_gan(config, strategy)
-    fixed_noise = tf.Variable(tf.random.Generator.from_seed(config.seed + 1).normal(
-        [config.num_fixed, config.latent_dim]), trainable=False, name="fixed_noise")
-    checkpoint = tf.train.Checkpoint(gan=gan, fixed_noise=fixed_noise)
-    manager = folder.checkpoint_manager(checkpoint, config.keep_checkpoints)
+    gan, fixed_noise, checkpoint, manager = _build(config, folder, strategy)
     if resume:
         _restore(checkpoint, manager, folder, config, gan)
     start = int(gan.step.numpy())
@@ -107,7 +106,35 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
             manager.save(checkpoint_number=step)
         columns = history.columns_dict()
         write_outputs(config, gan, fixed_noise, data.preview, folder, columns)
-    return RunResult(gan, folder, columns, fixed_noise, stopped)
+    return RunResult(gan, folder, columns, fixed_noise, stopped, config)
+
+
+def open_run(run_dir: str | os.PathLike, *, strategy: tf.distribute.Strategy | None = None
+             ) -> RunResult:
+    """The run in ``run_dir`` as ``train`` would return it, restored from its last checkpoint,
+    without data or training and without writing a file (a run shared by ``gan_lib.share``).
+
+    Raises:
+        GanLibError: not a run folder, or no checkpoint in it.
+    """
+    folder = RunFolder(run_dir)
+    config = folder.read_config()
+    gan, fixed_noise, checkpoint, manager = _build(config, folder, strategy)
+    if manager.latest_checkpoint is None:
+        raise GanLibError(f"{folder.path} has no checkpoint to open: train it first")
+    _restore(checkpoint, manager, folder, config, gan)
+    return RunResult(gan, folder, read_history(folder.history_path), fixed_noise, "loaded",
+                     config)
+
+
+def _build(config: GANConfig, folder: RunFolder, strategy):
+    """The GAN, the fixed noise and the checkpoint (with its manager) that hold a run."""
+    gan = build_gan(config, strategy)
+    fixed_noise = tf.Variable(tf.random.Generator.from_seed(config.seed + 1).normal(
+        [config.num_fixed, config.latent_dim]), trainable=False, name="fixed_noise")
+    checkpoint = tf.train.Checkpoint(gan=gan, fixed_noise=fixed_noise)
+    return gan, fixed_noise, checkpoint, folder.checkpoint_manager(checkpoint,
+                                                                   config.keep_checkpoints)
 
 
 def _restore(checkpoint, manager, folder: RunFolder, config: GANConfig, gan: GAN) -> None:

@@ -1,0 +1,166 @@
+"""A trained run packed into one file and loaded elsewhere: from a path, from a local HTTP server
+in a fresh process, and refused in one sentence when the file is cut off or changed."""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+import zipfile
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from gan_lib import GanLibError, get_config, sample, train
+from gan_lib.cli import main
+from gan_lib.share import MANIFEST, fetch_packed_run, load_run, pack_run
+
+
+@pytest.fixture(scope="module")
+def packed(tmp_path_factory):
+    """A quick run (the toy GAN: no dataset needed), trained once, and its packed file with the
+    file's SHA-256."""
+    root = tmp_path_factory.mktemp("share")
+    run = train(get_config("toy2d", quick=True), root / "toy_run", progress=False)
+    path, sha256 = pack_run(run.out_dir)
+    return run, path, sha256
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_folder(tmp_path):
+    """A local HTTP server over ``tmp_path / "www"`` (loopback only); yields (folder, base URL)."""
+    www = tmp_path / "www"
+    www.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(www)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield www, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_pack_lists_every_member_with_its_checksum(packed):
+    run, path, sha256 = packed
+    with zipfile.ZipFile(path) as z:
+        manifest = json.loads(z.read(MANIFEST))
+        names = set(z.namelist())
+    assert names - {MANIFEST} == set(manifest["files"])
+    assert {"config.json", "history.csv", "generator.keras", "progress.gif",
+            "checkpoints/checkpoint"} <= names
+    assert any(n.startswith("frames/step_") for n in names)
+    checkpoints = {n for n in names if n.startswith("checkpoints/ckpt-")}
+    assert {n.split(".")[0] for n in checkpoints} == {f"checkpoints/ckpt-{run.step}"}  # the last
+    assert len(sha256) == 64
+
+
+def test_loaded_run_is_the_trained_one(packed, tmp_path):
+    run, path, sha256 = packed
+    loaded = load_run(path, sha256=sha256, cache_dir=tmp_path)
+    assert loaded.stopped == "loaded" and loaded.step == run.step
+    assert loaded.config.name == run.config.name
+    np.testing.assert_array_equal(loaded.history["d_loss"], run.history["d_loss"])
+    np.testing.assert_array_equal(loaded.fixed_noise.numpy(), run.fixed_noise.numpy())
+    np.testing.assert_allclose(loaded.gan.generate(loaded.fixed_noise[:4]),
+                               run.gan.generate(run.fixed_noise[:4]), atol=1e-6)
+    np.testing.assert_array_equal(sample(loaded.out_dir, 8), sample(run.out_dir, 8))
+    # a second load reuses the unpacked folder
+    assert fetch_packed_run(path, sha256, tmp_path) == loaded.out_dir
+
+
+def test_loads_from_a_local_http_server_in_a_fresh_process(packed, http_folder, tmp_path):
+    run, path, sha256 = packed
+    www, base = http_folder
+    (www / path.name).write_bytes(path.read_bytes())
+    code = textwrap.dedent(f"""
+        from gan_lib import load_run, sample
+        run = load_run("{base}/{path.name}", sha256="{sha256}", cache_dir=r"{tmp_path / 'cache'}")
+        points = sample(run.out_dir, 5)
+        print("LOADED", run.step, points.shape, points.dtype)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"LOADED {run.step} (5, 2) float32" in out.stdout.splitlines()
+    assert (tmp_path / "cache" / path.name).is_file()  # kept: a new runtime needs no download
+
+
+def test_wrong_checksum_from_the_server_is_one_error(packed, http_folder, tmp_path):
+    _, path, _ = packed
+    www, base = http_folder
+    (www / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(GanLibError, match="checksum mismatch"):
+        load_run(f"{base}/{path.name}", sha256="0" * 64, cache_dir=tmp_path / "cache")
+    assert not any((tmp_path / "cache").rglob("*"))  # nothing half-downloaded left
+
+
+def test_truncated_file_is_one_error(packed, tmp_path):
+    _, path, _ = packed
+    cut = tmp_path / "cut.ganrun.zip"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(GanLibError, match="not a complete packed run"):
+        load_run(cut, cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+
+
+def test_tampered_member_is_one_error(packed, tmp_path):
+    _, path, sha256 = packed
+    tampered = tmp_path / "tampered.ganrun.zip"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "history.csv":
+                data = data.replace(b"0.", b"1.", 1)
+            dst.writestr(info, data)
+    with pytest.raises(GanLibError, match="history.csv does not match its checksum"):
+        load_run(tampered, cache_dir=tmp_path / "cache")
+    with pytest.raises(GanLibError, match="does not have the SHA-256"):
+        load_run(tampered, sha256=sha256, cache_dir=tmp_path / "cache")
+
+
+def test_a_zip_that_is_not_a_run_and_a_missing_file(tmp_path):
+    other = tmp_path / "photos.zip"
+    with zipfile.ZipFile(other, "w") as z:
+        z.writestr("cat.png", b"not really")
+    with pytest.raises(GanLibError, match="not a packed gan_lib run"):
+        load_run(other, cache_dir=tmp_path)
+    with pytest.raises(GanLibError, match="no packed run at"):
+        load_run(tmp_path / "missing.ganrun.zip", cache_dir=tmp_path)
+
+
+def test_open_run_needs_a_checkpoint_and_outputs_root_follows_its_variable(packed, tmp_path,
+                                                                           monkeypatch):
+    from gan_lib import open_run
+    from gan_lib.data import outputs_root
+
+    run, _, _ = packed
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "config.json").write_text((run.out_dir / "config.json").read_text())
+    with pytest.raises(GanLibError, match="no checkpoint to open"):
+        open_run(bare)
+    with pytest.raises(GanLibError, match="no generator.keras"):
+        pack_run(bare)
+    (bare / "generator.keras").write_bytes((run.out_dir / "generator.keras").read_bytes())
+    with pytest.raises(GanLibError, match="no checkpoint to share"):
+        pack_run(bare)
+    monkeypatch.setenv("GAN_LIB_OUTPUTS", str(tmp_path / "runs"))
+    assert outputs_root() == tmp_path / "runs"
+
+
+def test_cli_pack(packed, tmp_path, capsys):
+    run, _, _ = packed
+    out = tmp_path / "class.ganrun.zip"
+    assert main(["pack", str(run.out_dir), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert out.is_file() and "sha256 " in printed
+    assert main(["pack", str(tmp_path / "nothing")]) == 2
+    assert "not a run folder" in capsys.readouterr().err
