@@ -32,6 +32,7 @@ import os
 import keras
 import tensorflow as tf
 
+from gan_lib.config import quick_mode
 from gan_lib.errors import GanLibError
 
 
@@ -74,6 +75,35 @@ def pick_strategy(tpu: bool = True) -> tuple[tf.distribute.Strategy, str]:
     if not gpus and "COLAB_RELEASE_TAG" in os.environ:  # a Colab runtime without a GPU
         where += ": on Colab choose Runtime > Change runtime type > T4 GPU"
     return tf.distribute.get_strategy(), f"default strategy on {where}"
+
+
+CPU_RUN_MINUTES = 15  # what a runtime without an accelerator gives each long run
+
+
+def cpu_run_minutes(long_run_on_cpu: bool = False) -> float | None:
+    """Minutes each long run gets on a runtime with no GPU or TPU, else None (no limit).
+
+    A 64x64 run that takes an hour on a T4 takes days on a CPU, so lessons 05 and 06 cut each run
+    to ``CPU_RUN_MINUTES`` there (re-running the cell continues it). None in quick mode (its runs
+    take seconds anyway) or with ``long_run_on_cpu``. ``GAN_LIB_CPU_BRANCH_SECONDS=S`` takes the
+    CPU branch whatever the runtime has, with S seconds a run: how the test suite walks the path
+    a student on a CPU-only runtime takes.
+    """
+    forced = os.environ.get("GAN_LIB_CPU_BRANCH_SECONDS", "").strip()
+    if forced:
+        try:
+            seconds = float(forced)
+        except ValueError:
+            seconds = 0.0
+        if seconds <= 0:
+            raise GanLibError(f"GAN_LIB_CPU_BRANCH_SECONDS must be a positive number of seconds, "
+                              f"got {forced!r}")
+        return seconds / 60
+    if long_run_on_cpu or quick_mode():
+        return None
+    if tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"):
+        return None
+    return CPU_RUN_MINUTES
 
 
 def replicated_strategy(strategy: tf.distribute.Strategy | None,

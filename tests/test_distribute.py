@@ -212,3 +212,22 @@ def test_a_colab_runtime_without_a_gpu_is_told_how_to_get_one(monkeypatch):
                                            "choose Runtime > Change runtime type > T4 GPU")
     monkeypatch.delenv("COLAB_RELEASE_TAG")
     assert pick_strategy(tpu=False)[1] == "default strategy on the CPU (no GPU found)"
+
+
+def test_the_cpu_branch_is_taken_by_runtime_or_forced(monkeypatch):
+    from gan_lib.distribute import CPU_RUN_MINUTES, cpu_run_minutes
+    from gan_lib.errors import GanLibError
+
+    monkeypatch.delenv("GAN_LIB_CPU_BRANCH_SECONDS", raising=False)
+    monkeypatch.setenv("GAN_LIB_QUICK", "1")
+    assert cpu_run_minutes() is None  # quick runs take seconds anyway
+    monkeypatch.setenv("GAN_LIB_QUICK", "0")
+    assert cpu_run_minutes() == CPU_RUN_MINUTES  # this machine has no GPU
+    assert cpu_run_minutes(long_run_on_cpu=True) is None
+    monkeypatch.setenv("GAN_LIB_CPU_BRANCH_SECONDS", "30")
+    monkeypatch.setenv("GAN_LIB_QUICK", "1")
+    assert cpu_run_minutes() == 0.5  # forced, in quick mode too: how the tests walk the branch
+    for bad in ("0", "-3", "soon"):
+        monkeypatch.setenv("GAN_LIB_CPU_BRANCH_SECONDS", bad)
+        with pytest.raises(GanLibError, match="GAN_LIB_CPU_BRANCH_SECONDS"):
+            cpu_run_minutes()

@@ -29,8 +29,10 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
 
 
 def outputs_root() -> Path:
-    """Where runs are written by default: the project's ``outputs/`` (or ``./outputs``)."""
-    return _project_or_cwd("outputs")
+    """Where runs are written by default: ``$GAN_LIB_OUTPUTS`` if set, else the project's
+    ``outputs/`` (or ``./outputs`` when gan_lib is installed from pip)."""
+    root = os.environ.get("GAN_LIB_OUTPUTS")
+    return Path(root).expanduser() if root else _project_or_cwd("outputs")
 
 
 def dataset_dir(name: str, root: str | os.PathLike | None = None) -> Path:
