@@ -2,8 +2,10 @@
 
 ``pack_run(run_dir)`` writes one zip: the run's ``config.json``, ``history.csv``, frames, GIF,
 pictures, ``generator.keras`` and its latest checkpoint, with a ``MANIFEST.json`` that lists each
-member's size and SHA-256. It returns the file and the file's own SHA-256: share both (a Drive
-link, a course web page). ``load_run(source, sha256=...)`` takes that file's path or an
+member's size and SHA-256. It returns the file and the file's own SHA-256: share both (a URL on a
+web server, or a path in a Drive folder shared with the class: Drive's own download links answer a
+file this large with a confirmation page). Pack a finished run, not one that is training.
+``load_run(source, sha256=...)`` takes that file's path or an
 http(s):// or file:// URL, downloads it once into ``cache_dir`` (on Colab a Drive folder, so a
 new runtime loads it without the network), checks the file's SHA-256 and every member against the
 manifest, unpacks it with the safe extraction of ``gan_lib.data.archives`` and opens it
@@ -55,11 +57,15 @@ def pack_run(run_dir: str | os.PathLike, dest: str | os.PathLike | None = None) 
     Raises:
         GanLibError: ``run_dir`` is not a trained run (no config, generator or checkpoint).
     """
-    folder = RunFolder(run_dir)
+    folder = RunFolder(Path(run_dir).resolve())
     folder.read_config()  # a run folder at all?
     if not folder.generator_path.is_file():
         raise GanLibError(f"{folder.path} has no {folder.GENERATOR}: train it first")
     checkpoint, checkpoint_files = _latest_checkpoint(folder)
+    if folder.generator_path.stat().st_mtime < max(p.stat().st_mtime for p in checkpoint_files):
+        raise GanLibError(f"{folder.path}: {folder.GENERATOR} is older than the last checkpoint "
+                          "(the session was cut off before it wrote it): resume the run for a "
+                          "moment (train ... --resume --max-seconds 1), then pack it")
     members = {name: folder.path / name for name in SHARED_FILES if (folder.path / name).is_file()}
     members.update({f"frames/{p.name}": p for p in folder.frames().paths()})
     members.update({f"checkpoints/{p.name}": p for p in checkpoint_files})
@@ -102,7 +108,8 @@ def verify_packed_run(path: str | os.PathLike) -> dict:
             except KeyError:
                 raise GanLibError(f"{path} is a zip but not a packed gan_lib run (no {MANIFEST}; "
                                   "make one with `python -m gan_lib pack RUN_DIR`)") from None
-            if manifest.get("format") != FORMAT:
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not (
+                    isinstance(manifest.get("files"), dict)):
                 raise GanLibError(f"{path}: {MANIFEST} is not a gan_lib run manifest")
             names = set(z.namelist()) - {MANIFEST}
             if names != set(manifest["files"]):
@@ -110,7 +117,7 @@ def verify_packed_run(path: str | os.PathLike) -> dict:
                 raise GanLibError(f"{path} does not hold the files its manifest lists "
                                   f"({', '.join(odd)}): it was changed after packing; {again}")
             for name, expected in manifest["files"].items():
-                if hashlib.sha256(z.read(name)).hexdigest() != expected["sha256"]:
+                if hashlib.sha256(z.read(name)).hexdigest() != (expected or {}).get("sha256"):
                     raise GanLibError(f"{path}: {name} does not match its checksum in the "
                                       f"manifest: the file was changed after packing; {again}")
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, ValueError) as err:
@@ -131,19 +138,21 @@ def fetch_packed_run(source: str | os.PathLike, sha256: str | None = None,
     """
     cache = Path(cache_dir) if cache_dir else outputs_root() / "shared_runs"
     text = str(source)
-    if "://" in text:
-        name = Path(urllib.parse.unquote(urllib.parse.urlparse(text).path)).name or "run.zip"
-        path = download(text, cache / name, sha256=sha256 or None,
+    if "://" in text:  # kept under the whole URL's hash: Drive-style links share a path (/uc)
+        name = Path(urllib.parse.unquote(urllib.parse.urlparse(text).path)).name or "run"
+        kept = f"{hashlib.sha256(text.encode()).hexdigest()[:12]}-{name}"
+        path = download(text, cache / kept, sha256=sha256 or None,
                         manual_hint=f"or download it by hand and pass its path instead of {text}")
     else:
         path = Path(text).expanduser()
+        name = path.name
         if not path.is_file():
             raise GanLibError(f"no packed run at {path} (give a .ganrun.zip file or its URL)")
         if sha256 and file_digest(path, "sha256") != sha256.lower():
             raise GanLibError(f"{path} does not have the SHA-256 it was shared with: it was "
                               "changed or cut off; get it again")
     digest = file_digest(path, "sha256")
-    stem = path.name.removesuffix(SUFFIX).removesuffix(".zip")
+    stem = name.removesuffix(SUFFIX).removesuffix(".zip")  # the unpacked run: by its content
     target = cache / f"{stem}-{digest[:12]}"
     if not (target / MANIFEST).is_file():
         verify_packed_run(path)

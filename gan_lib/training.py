@@ -122,7 +122,7 @@ def open_run(run_dir: str | os.PathLike, *, strategy: tf.distribute.Strategy | N
     gan, fixed_noise, checkpoint, manager = _build(config, folder, strategy)
     if manager.latest_checkpoint is None:
         raise GanLibError(f"{folder.path} has no checkpoint to open: train it first")
-    _restore(checkpoint, manager, folder, config, gan)
+    _restore(checkpoint, manager, folder, config, gan, doing="open")
     return RunResult(gan, folder, read_history(folder.history_path), fixed_noise, "loaded",
                      config)
 
@@ -137,15 +137,18 @@ def _build(config: GANConfig, folder: RunFolder, strategy):
                                                                    config.keep_checkpoints)
 
 
-def _restore(checkpoint, manager, folder: RunFolder, config: GANConfig, gan: GAN) -> None:
+def _restore(checkpoint, manager, folder: RunFolder, config: GANConfig, gan: GAN,
+             doing: str = "resume") -> None:
     """The last checkpoint into ``gan``; the config's learning rates win over the saved ones."""
     try:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
     except (AssertionError, ValueError) as e:  # missing or misshapen variables
         raise GanLibError(
-            f"cannot resume {folder.path}: its checkpoint does not fit the {config.architecture} "
+            f"cannot {doing} {folder.path}: its checkpoint does not fit the {config.architecture} "
             "models this gan_lib builds (saved by another version?): "
-            f"{str(e).strip().splitlines()[0][:200]}. Train into a new --out folder") from None
+            f"{str(e).strip().splitlines()[0][:200]}. "
+            + ("Train into a new --out folder" if doing == "resume" else
+               "Install the gan_lib version that trained it, or train your own run")) from None
     # Keras checkpoints the learning rates too; the config's win, so that resuming with a
     # lower rate (what a divergence asks for) takes effect.
     gan.g_optimizer.learning_rate = config.g_learning_rate

@@ -112,6 +112,16 @@ def test_opencv_problem_and_repair(tmp_path):
     stuck = _fake_python(tmp_path / "x", "5.0.0 False", "5.0.0 False") if (
         tmp_path / "x").mkdir() is None else None
     assert "did not fix it" in detect.repair_opencv(install=True, python=stuck)
+    for stderr, said in (("ModuleNotFoundError: No module named 'cv2'", "not installed"),
+                         ("ImportError: libGL.so.1: cannot open shared object file",
+                          "does not import (ImportError: libGL.so.1")):
+        broken = tmp_path / f"broken{len(said)}"
+        calls = tmp_path / f"calls{len(said)}"
+        broken.write_text(f'#!/bin/sh\necho "$@" >> {calls}\necho "{stderr}" >&2\nexit 1\n')
+        broken.chmod(0o755)
+        assert said in detect.opencv_problem(str(broken))
+        assert "will be missing" in detect.repair_opencv(install=True, python=str(broken))
+        assert "-m pip" not in calls.read_text()  # nothing is installed over a broken OpenCV
 
 
 @pytest.mark.parametrize("config", ["cats64", "cats64_fast", "faces64"])

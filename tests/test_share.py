@@ -90,7 +90,7 @@ def test_loads_from_a_local_http_server_in_a_fresh_process(packed, http_folder, 
                          timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert f"LOADED {run.step} (5, 2) float32" in out.stdout.splitlines()
-    assert (tmp_path / "cache" / path.name).is_file()  # kept: a new runtime needs no download
+    assert len(list((tmp_path / "cache").glob(f"*-{path.name}"))) == 1  # kept: no new download
 
 
 def test_wrong_checksum_from_the_server_is_one_error(packed, http_folder, tmp_path):
@@ -154,6 +154,30 @@ def test_open_run_needs_a_checkpoint_and_outputs_root_follows_its_variable(packe
         pack_run(bare)
     monkeypatch.setenv("GAN_LIB_OUTPUTS", str(tmp_path / "runs"))
     assert outputs_root() == tmp_path / "runs"
+
+
+def test_a_generator_older_than_the_last_checkpoint_is_not_packed(packed, tmp_path):
+    import os
+    import shutil
+
+    run, _, _ = packed
+    cut = tmp_path / "cut_off"
+    shutil.copytree(run.out_dir, cut)
+    os.utime(cut / "generator.keras", (1_000_000_000, 1_000_000_000))  # a session killed later
+    with pytest.raises(GanLibError, match="older than the last checkpoint"):
+        pack_run(cut)
+
+
+def test_urls_that_share_a_path_are_cached_apart(packed, http_folder, tmp_path):
+    _, path, sha256 = packed
+    www, base = http_folder
+    for folder in ("a", "b"):
+        (www / folder).mkdir()
+        (www / folder / "uc").write_bytes(path.read_bytes())
+    first = fetch_packed_run(f"{base}/a/uc", sha256, tmp_path / "cache")
+    second = fetch_packed_run(f"{base}/b/uc", sha256, tmp_path / "cache")
+    assert len(list((tmp_path / "cache").glob("*-uc"))) == 2
+    assert first == second  # the same file unpacks once: its folder is named by its SHA-256
 
 
 def test_cli_pack(packed, tmp_path, capsys):

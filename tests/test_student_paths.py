@@ -115,8 +115,10 @@ def test_cpu_only_runtime_then_restart(name, tmp_path, monkeypatch):
         assert "No GPU here" in printed, "the CPU-only branch was not taken"
 
     again = nbformat.read(NOTEBOOKS / name, as_version=4)
-    execute(again, restart_cells(again.cells))
+    cells = restart_cells(again.cells)
+    execute(again, cells)
     after = last_steps(outputs)
+    assert "nothing to resume" not in text_of(again, cells), "a run started again from step 0"
     assert after.keys() == before.keys(), "the restart trained other runs than the first pass"
     went_back = {run: (before[run], after[run]) for run in before if after[run] < before[run]}
     assert not went_back, f"runs started again instead of continuing: {went_back}"

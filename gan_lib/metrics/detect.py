@@ -60,7 +60,8 @@ def cascade_file(name: str, opencv_folder: str | None = None) -> Path:
         raise GanLibError(f"gan_lib's copy of {name} is damaged (checksum mismatch): reinstall "
                           "gan_lib")
     target = Path(tempfile.gettempdir()) / f"gan_lib_{SHIPPED_SHA256[name][:12]}_{name}"
-    if not target.is_file():
+    if not target.is_file() or hashlib.sha256(target.read_bytes()).hexdigest() != (
+            SHIPPED_SHA256[name]):
         tmp = target.with_name(f".{target.name}.{os.getpid()}")
         tmp.write_bytes(data)
         os.replace(tmp, target)
@@ -105,8 +106,14 @@ def opencv_problem(python: str = sys.executable) -> str | None:
     except (OSError, subprocess.TimeoutExpired) as err:
         return f"could not ask Python about OpenCV ({err})"
     if out.returncode:
-        return f"OpenCV is not installed: {INSTALL}"
-    version, has_cascades = out.stdout.split()[-2:]
+        if "ModuleNotFoundError" in out.stderr:
+            return f"OpenCV is not installed: {INSTALL}"
+        last = (out.stderr.strip().splitlines() or ["no message"])[-1][:200]
+        return f"OpenCV is installed but does not import ({last})"
+    words = out.stdout.split()
+    if len(words) < 2:
+        return f"OpenCV answered {out.stdout.strip()!r} when asked its version"
+    version, has_cascades = words[-2:]
     if has_cascades != "True":
         return (f"OpenCV {version} has no CascadeClassifier (OpenCV 5 moved it to "
                 "opencv-contrib)")
@@ -122,10 +129,12 @@ def repair_opencv(install: bool = True, python: str = sys.executable) -> str:
     if problem is None:
         return ("face detector: ready (OpenCV has CascadeClassifier; the cascades come from "
                 "OpenCV or gan_lib)")
+    if "no CascadeClassifier" not in problem:  # missing or broken: nothing safe to install
+        return (f"face detector: {problem}, so the detection rate will be missing (the other "
+                "numbers are measured anyway)")
     version = subprocess.run([python, "-c", "import cv2; print(cv2.__version__)"],
                              capture_output=True, text=True).stdout.strip()
-    wanted = (f"opencv-contrib-python-headless=={version}.*" if version
-              else "opencv-python-headless>=4.5,<5")
+    wanted = f"opencv-contrib-python-headless=={version}.*"
     if not install:
         return (f"face detector: {problem}, so the detection rate will be missing (the other "
                 f"numbers are measured anyway); to have it: pip install '{wanted}'")
