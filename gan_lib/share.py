@@ -33,8 +33,9 @@ from gan_lib.run_folder import TMP_PREFIX, RunFolder
 MANIFEST = "MANIFEST.json"
 FORMAT = "gan_lib packed run"
 SUFFIX = ".ganrun.zip"
-SHARED_FILES = ("config.json", "history.csv", "generator.keras", "samples.png", "losses.png",
-                "progress.gif", "metrics.json", "nearest_neighbours.png")
+# the run's files a class needs, by RunFolder's own names (frames/ and the last checkpoint besides)
+SHARED_FILES = (RunFolder.CONFIG, RunFolder.HISTORY, RunFolder.GENERATOR, RunFolder.SAMPLES,
+                RunFolder.LOSSES, RunFolder.GIF, RunFolder.METRICS, RunFolder.NEAREST)
 
 
 def _latest_checkpoint(folder: RunFolder) -> tuple[str, list[Path]]:
@@ -67,8 +68,9 @@ def pack_run(run_dir: str | os.PathLike, dest: str | os.PathLike | None = None) 
                           "(the session was cut off before it wrote it): resume the run for a "
                           "moment (train ... --resume --max-seconds 1), then pack it")
     members = {name: folder.path / name for name in SHARED_FILES if (folder.path / name).is_file()}
-    members.update({f"frames/{p.name}": p for p in folder.frames().paths()})
-    members.update({f"checkpoints/{p.name}": p for p in checkpoint_files})
+    members.update({f"{folder.FRAMES}/{p.name}": p for p in folder.frames().paths()})
+    members.update({f"{folder.CHECKPOINTS}/{p.name}": p for p in checkpoint_files})
+    state_name = f"{folder.CHECKPOINTS}/checkpoint"  # the state file TensorFlow reads
     state = (f'model_checkpoint_path: "{checkpoint}"\n'
              f'all_model_checkpoint_paths: "{checkpoint}"\n').encode()  # TensorFlow's text proto
     manifest = {"format": FORMAT, "version": 1, "run": folder.path.name,
@@ -81,8 +83,8 @@ def pack_run(run_dir: str | os.PathLike, dest: str | os.PathLike | None = None) 
                 z.write(path, name)
                 manifest["files"][name] = {"size": path.stat().st_size,
                                            "sha256": file_digest(path, "sha256")}
-            z.writestr("checkpoints/checkpoint", state)
-            manifest["files"]["checkpoints/checkpoint"] = {
+            z.writestr(state_name, state)
+            manifest["files"][state_name] = {
                 "size": len(state), "sha256": hashlib.sha256(state).hexdigest()}
             z.writestr(MANIFEST, json.dumps(manifest, indent=1))
         os.replace(tmp, dest)
