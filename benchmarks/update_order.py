@@ -1,6 +1,8 @@
 """Update order x BatchNorm settings at 64x64, a controlled experiment (issue 20).
 
     python benchmarks/update_order.py --steps 1200 --seeds 0 1 2
+    python benchmarks/update_order.py --base cats64 --steps 1000 --seeds 0 \
+        --arms simultaneous/keras alternating/pytorch   # the confirmation at full width
     python benchmarks/update_order.py --report benchmarks/results/update_order_<date>.jsonl
 
 Four arms: the two update orders (``simultaneous``: both networks from one forward pass, the TF
@@ -18,7 +20,8 @@ from how the samples are drawn is told apart from one in what the networks learn
 the share of samples in which OpenCV's cat-face detector finds a cat face (the real images' own
 share beside it) and KID in the shipped encoder's features (real against real beside it).
 
-Rows go to ``results/update_order_<date>.jsonl``; the table (mean and spread over seeds) is the
+Rows go to ``results/update_order_<date>.jsonl`` (``update_order_<base>_<date>.jsonl`` for another
+base recipe); the table (mean and spread over seeds) is the
 one in benchmarks/README.md ("Update order and BatchNorm").
 """
 
@@ -51,6 +54,8 @@ def run_one(base: str, update: str, batchnorm: str, steps: int, seed: int, sampl
 
     from gan_lib import get_config
     from gan_lib.data import load_images, unscale_images
+    from gan_lib.metrics.classifier import DATASETS as CLASSIFIER_DATASETS
+    from gan_lib.metrics.classifier import evaluate_images
     from gan_lib.metrics.detect import detection_rate
     from gan_lib.metrics.encoder import kernel_inception_distance
     from gan_lib.training import train
@@ -73,11 +78,22 @@ def run_one(base: str, update: str, batchnorm: str, steps: int, seed: int, sampl
     drawn["batch"] = np.concatenate([generator(z[i:i + b], training=True).numpy()
                                      for i in range(0, samples - samples % b, b)])
     h = result.history
+    late = np.asarray(h["step"]) > steps // 4  # after the first quarter: D ahead, or not
+    accuracy = (np.asarray(h["d_acc_real"]) + np.asarray(h["d_acc_fake"])) / 2
     row = {"base": base, "update": update, "batchnorm": batchnorm, "seed": seed,
            "steps": result.step, "seconds": round(float(h["seconds"][-1]), 1),
            "d_real": float(np.mean(h["d_real"][-5:])), "d_fake": float(np.mean(h["d_fake"][-5:])),
-           "real_detection_rate": detection_rate(pick, config.dataset),
-           "real_kid": kernel_inception_distance(other, pick)}
+           "d_ahead_share": float(np.mean(accuracy[late] >= 0.95)) if late.any() else None}
+    if config.dataset in CLASSIFIER_DATASETS:  # 28x28 digits or clothes: the classifier's view
+        row["real_frechet"] = evaluate_images(other, config.dataset,
+                                              real_images=pick)["frechet_distance"]
+        for how, images in drawn.items():
+            scores = evaluate_images(unscale_images(images), config.dataset, real_images=pick)
+            row[f"frechet_{how}"] = scores["frechet_distance"]
+            row[f"classifier_score_{how}"] = scores["classifier_score"]
+        return row
+    row["real_detection_rate"] = detection_rate(pick, config.dataset)
+    row["real_kid"] = kernel_inception_distance(other, pick)
     for how, images in drawn.items():
         fake = unscale_images(images)
         row[f"detection_{how}"] = detection_rate(fake, config.dataset)
@@ -101,6 +117,8 @@ def report(rows: list[dict]) -> str:
         values = np.asarray(values, float)
         return f"{values.mean():.3f} ± {values.std(ddof=1) if len(values) > 1 else 0:.3f}"
 
+    if rows and "frechet_moving" in rows[0]:
+        return report_28(rows, spread)
     lines = []
     for update, batchnorm in ARMS:
         arm = [r for r in rows if r["update"] == update and r["batchnorm"] == batchnorm]
@@ -123,12 +141,34 @@ def report(rows: list[dict]) -> str:
     return head
 
 
+def report_28(rows: list[dict], spread) -> str:
+    """The table for a 28x28 base: the classifier's Fréchet distance and score, D ahead."""
+    lines = []
+    for update, batchnorm in ARMS:
+        arm = [r for r in rows if r["update"] == update and r["batchnorm"] == batchnorm]
+        if arm:
+            lines.append([update, batchnorm, len(arm), arm[0]["steps"],
+                          spread([r["frechet_moving"] for r in arm]),
+                          spread([r["classifier_score_moving"] for r in arm]),
+                          spread([r["d_fake"] for r in arm]),
+                          spread([r["d_ahead_share"] for r in arm]),
+                          ", ".join(f"{r['frechet_moving']:.1f}" for r in arm)])
+    return table(["update", "BatchNorm", "seeds", "steps", "Fréchet distance (classifier)",
+                  "classifier score", "D(G(z)) at the end", "share of rows with D >= 95 %",
+                  "Fréchet per seed"], lines) + (
+        f"\n\nReal against real: Fréchet distance {rows[0]['real_frechet']:.2f}. Mean ± sample "
+        "standard deviation over seeds; 'rows with D >= 95 %': logged rows after the first "
+        "quarter of the run in which D's mean accuracy on real and fake was at least 0.95.")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default="cats64_fast", help="the recipe every arm starts from")
     parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--samples", type=int, default=500)
+    parser.add_argument("--arms", nargs="+", default=[f"{u}/{b}" for u, b in ARMS],
+                        help="which arms, as UPDATE/BATCHNORM (default: all four)")
     parser.add_argument("--report", type=Path, help="print the table of a results .jsonl file")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--update", help=argparse.SUPPRESS)
@@ -139,11 +179,15 @@ def main() -> None:
         return child(args)
     if args.report:
         return print(report([json.loads(x) for x in args.report.read_text().splitlines()]))
-    results = HERE / "results" / f"update_order_{datetime.date.today()}.jsonl"
+    arms = [tuple(arm.split("/")) for arm in args.arms]
+    if any(arm not in ARMS for arm in arms):
+        parser.error(f"--arms: each one of {', '.join(f'{u}/{b}' for u, b in ARMS)}")
+    tag = "" if args.base == "cats64_fast" else f"{args.base}_"
+    results = HERE / "results" / f"update_order_{tag}{datetime.date.today()}.jsonl"
     results.parent.mkdir(exist_ok=True)
     rows = []
     for seed in args.seeds:  # seeds outermost: an interrupted experiment has whole seeds
-        for update, batchnorm in ARMS:
+        for update, batchnorm in arms:
             command = [sys.executable, __file__, "--child", "--base", args.base, "--update",
                        update, "--batchnorm", batchnorm, "--steps", str(args.steps), "--seed",
                        str(seed), "--samples", str(args.samples)]

@@ -56,6 +56,15 @@ _QUICK_28 = {"steps": 30, "num_train": 512, "batch_size": 32, "sample_every": 15
 _QUICK_64 = {"steps": 6, "num_train": 64, "batch_size": 8, "sample_every": 3, "log_every": 3,
              "checkpoint_every": 6, "num_fixed": 16, "eval_samples": 64}
 
+# Each presentation's recipe trains with its source's own step (tests/test_recipe_sources.py
+# names each source's order); what the course changes is a named variant beside it. PyTorch code
+# (the German presentation, the PyTorch DCGAN tutorial) updates D first, then G against the
+# updated D, with PyTorch's BatchNorm (momentum 0.1, eps 1e-5): `_PYTORCH_STEP`.
+_PYTORCH_STEP = dict(update="alternating", batchnorm="pytorch")
+# Keras 2 code with a combined model (the Serbian and the Russian presentations) and the Russian
+# presentation's PyTorch MNIST code train in turn too, with Keras' (or no) BatchNorm.
+_IN_TURN = dict(update="alternating")
+
 def _gray28(name: str, description: str, dataset: str, architecture: str, **fields) -> None:
     """A 28x28 grey recipe: 100-d noise, progress every 500 steps, quality every 2,000."""
     defaults = dict(image_size=28, channels=1, latent_dim=100, log_every=50, sample_every=500,
@@ -71,7 +80,7 @@ for dataset, prefix, label in (("mnist", "mnist", "MNIST"),
             f"{label}: the Russian presentation's MLP GAN (G 100-256-512-1024-784, D with dropout)",
             dataset, "mlp_image", dropout=0.3, batch_size=32,
             # the presentation: Adam(lr=1e-4)
-            g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9,
+            g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9, **_IN_TURN,
             steps=30_000,  # 14 epochs of the 70,000 MNIST images at batch 32: ~6 min on a T4
             sample_every=1000, eval_every=5000)
     _gray28(f"{prefix}_dcgan",
@@ -88,8 +97,9 @@ for dataset, prefix, label in (("mnist", "mnist", "MNIST"),
             f"{label}: lesson 02's MLP GAN told the class (label embedding in G, projection in D)",
             dataset, "cgan_mlp", num_classes=10, dropout=0.3, batch_size=64,
             # Radford et al.'s Adam. With the MLP recipe's (Adam 1e-4, beta_1 0.9, batch 32) D
-            # won: measured on the 900 shared Fashion images, 240 s on a 2-core CPU, 0.10 of
-            # 500 samples were classified as the class asked for, against 0.59 with these.
+            # won (both with the simultaneous step this recipe keeps): measured on the 900
+            # shared Fashion images, 240 s on a 2-core CPU, 0.10 of 500 samples were classified
+            # as the class asked for, against 0.59 with these.
             g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5, steps=20_000,
             sample_every=1000, eval_every=5000, num_fixed=100,
             quick_overrides={**_QUICK_28, "num_fixed": 100})
@@ -114,24 +124,23 @@ def _rgb64(name: str, description: str, dataset: str, architecture: str, **field
                        architecture=architecture, **{**defaults, **fields}))
 
 
-# The German presentation and the PyTorch DCGAN tutorial train as PyTorch does: D first, then G
-# against the updated D, with PyTorch's BatchNorm (momentum 0.1, eps 1e-5). Measured here
-# (benchmarks/README.md, "Which 64x64 runs learn"; one run each): faces64 for 400 steps on the
-# 2-core CPU drew a face the detector finds in 0.89 of 500 samples this way (colour shift 7.7);
-# with the TF tutorial's simultaneous update and Keras' BatchNorm 0.70 (colour shift 17.0), and
-# its progress frames stayed grey for 200 steps (Keras' slow BatchNorm moving averages).
-_PYTORCH_STEP = dict(update="alternating", batchnorm="pytorch")
-# cats64 keeps the English presentation's networks and hyper-parameters but not its step (both
-# losses from one forward pass, Keras' BatchNorm): measured here, 400 x 128 on the 3,000 shared
-# cat faces, that step let D win in both seeds tried (seeds 0 and 1: D(G(z)) 0.009 and 0.007 at
-# step 400, detection rate 0.000), and on an H200 its three 45-s runs drew cats in 0.04-0.10 of
-# samples; the PyTorch step kept the game balanced in both CPU seeds and drew 0.37 on the H200
-# (benchmarks/README.md, "Which 64x64 runs learn").
+# cats64 is the English presentation's recipe, step included: both losses from one forward pass,
+# both networks updated from it, Keras' BatchNorm (the TF tutorial's step, gan_lib's default).
+_CATS64 = dict(latent_dim=128, random_flip=True, batch_size=128,
+               steps=23_300,  # 100 epochs of 29,843: the presentation's ~1 min/epoch on Colab
+               sample_every=233, num_fixed=100, checkpoint_every=2000)
 _rgb64("cats64",
        "64x64 cat faces: the English presentation's Keras DCGAN (latent 128, batch 128, flips)",
-       "cat_faces", "cats64", latent_dim=128, random_flip=True, batch_size=128,
-       steps=23_300,  # 100 epochs of 29,843: the presentation's ~1 min/epoch on Colab, ~1 h 40 min
-       sample_every=233, num_fixed=100, checkpoint_every=2000, **_PYTORCH_STEP)
+       "cat_faces", "cats64", **_CATS64)
+# The course's variant: the PyTorch step. The evidence (benchmarks/README.md, "Update order and
+# BatchNorm"; three seeds per arm at half width, 1,200 x 32 steps): the alternating step kept D
+# from pulling ahead in all six of its runs; with PyTorch's BatchNorm the lowest KID in every
+# seed; no clear difference in the detection rate. At cats64's own width (one seed, 1,000 x 128):
+# D won with the presentation's step (no cat face detected, KID 2.3); this one stayed balanced
+# (cat faces in 0.05 of samples, KID 0.44).
+_rgb64("cats64_alternating",
+       "cats64 with the course's step: D, then G against the updated D; PyTorch's BatchNorm",
+       "cat_faces", "cats64", **_CATS64, **_PYTORCH_STEP)
 _rgb64("dcgan64",
        "64x64 aligned cat faces (CAT landmarks): the German presentation's DCGAN in Keras",
        "cat_landmarks", "dcgan64", random_flip=True, batch_size=100,
@@ -159,9 +168,10 @@ _rgb64("faces64_fast",
 _rgb64("faces64_upsample",
        "64x64 faces: the Serbian presentation's upsample+conv generator vs an MLP discriminator",
        "faces", "upsample_mlp64", latent_dim=4096, dropout=0.0, batch_size=256,
-       steps=4_700)  # the presentation's 6 epochs of 200,000 at batch 256
+       steps=4_700, **_IN_TURN)  # the presentation's 6 epochs of 200,000 at batch 256
 _rgb64("faces64_rmsprop",
        "64x64 faces: the Russian presentation's GAN (RMSprop 1e-4, clipvalue 1, latent 32)",
        "faces", "chollet64", latent_dim=32, model_width=128, batch_size=32,
        optimizer="rmsprop", clipvalue=1.0, g_learning_rate=1e-4, d_learning_rate=1e-4,
-       steps=5_000, quick_overrides={**_QUICK_64, "model_width": 32})  # 3 s/step at width 128
+       steps=5_000, quick_overrides={**_QUICK_64, "model_width": 32},  # 3 s/step at width 128
+       **_IN_TURN)

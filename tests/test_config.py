@@ -94,7 +94,7 @@ def test_pytorch_batchnorm_sets_every_batchnorm_layer():
         return [layer for layer in model.layers
                 if isinstance(layer, keras.layers.BatchNormalization)]
 
-    config = get_config("cats64", quick=True)  # PyTorch's BatchNorm settings since 2026-11-30
+    config = get_config("cats64_alternating", quick=True)  # the course's PyTorch-style step
     assert config.batchnorm == "pytorch" and get_config("mnist_dcgan").batchnorm == "keras"
     keras_style = build_gan(dataclasses.replace(config, batchnorm="keras"))
     torch_style = build_gan(config)
