@@ -11,6 +11,7 @@ to GIF), ``schedule``, ``run_folder`` (where a run's files are), ``viz``, ``gif`
 TensorFlow-heavy names load on first use, so ``import gan_lib`` and the command line are quick.
 """
 
+from gan_lib.backend import check_keras_backend
 from gan_lib.config import GANConfig, quick_mode
 from gan_lib.errors import GanLibError
 from gan_lib.recipes import CONFIGS, get_config
@@ -34,18 +35,6 @@ _LAZY = {
     "sample": "gan_lib.sampling", "generate": "gan_lib.sampling",
     "evaluate_run": "gan_lib.evaluate", "pick_strategy": "gan_lib.distribute",
 }
-
-
-def check_keras_backend() -> None:
-    """gan_lib's train step is TensorFlow: refuse another Keras backend in one clear sentence
-    (before Keras loads, which with an uninstalled backend would end in a traceback)."""
-    import os
-
-    backend = os.environ.get("KERAS_BACKEND", "tensorflow").strip().lower()
-    if backend not in ("", "tensorflow"):
-        raise GanLibError(
-            f"gan_lib trains with TensorFlow, but KERAS_BACKEND is {backend!r}: unset it or set "
-            "it to tensorflow, then restart Python (on Colab: Runtime > Restart session)")
 
 
 def __getattr__(name):

@@ -22,16 +22,14 @@ import functools
 import keras
 import tensorflow as tf
 
+from gan_lib.backend import check_keras_backend
 from gan_lib.distribute import replica_gradients, replicated_update
 from gan_lib.ema import EMA
 from gan_lib.errors import GanLibError
 from gan_lib.losses import LossPair, gradient_penalty
 from gan_lib.tricks import Tricks, discriminator_input, discriminator_loss, generator_loss
 
-if keras.backend.backend() != "tensorflow":  # e.g. set in ~/.keras/keras.json
-    raise GanLibError(
-        f"gan_lib trains with TensorFlow, but Keras uses the {keras.backend.backend()!r} "
-        "backend: set KERAS_BACKEND=tensorflow (or fix ~/.keras/keras.json), then restart Python")
+check_keras_backend()  # Keras is loaded: its own backend counts too (~/.keras/keras.json)
 
 # Names of the values train_step returns, in the order history.csv stores them. With a
 # gradient penalty the step also returns "gp" (see ``GAN.metric_names``).
