@@ -1,8 +1,8 @@
 """Train on whatever the runtime has: a TPU, several GPUs, one GPU or the CPU (``tf.distribute``).
 
 ``pick_strategy()`` chooses the strategy and says what it chose, for a notebook to print;
-``gan_lib.train.build_gan(config, strategy)`` builds the models and optimisers in its scope and
-``gan_lib.loop.train(config, strategy=...)`` feeds it. One step under a strategy (synchronous
+``gan_lib.build.build_gan(config, strategy)`` builds the models and optimisers in its scope and
+``gan_lib.training.train(config, strategy=...)`` feeds it. One step under a strategy (synchronous
 data parallelism, as in the TensorFlow "Custom training with tf.distribute.Strategy" guide):
 
 1. the dataset yields GLOBAL batches (``config.batch_size``); ``experimental_distribute_dataset``
@@ -20,7 +20,7 @@ on one device and vice versa. BatchNorm statistics are per replica (Keras' defau
 Mixed precision (``GANConfig.mixed_precision``), the other half of using a GPU or TPU well:
 layers compute in float16 with float32 variables (``mixed_precision_policy``), the last layer of
 each model in float32 (``float32_output``), and the optimisers scale the loss
-(``keras.optimizers.LossScaleOptimizer``, applied in ``gan_lib.train``). It pays on GPUs with
+(``keras.optimizers.LossScaleOptimizer``, applied in ``gan_lib.build``). It pays on GPUs with
 tensor cores (T4 and later); on a CPU it only runs slower.
 """
 

@@ -6,13 +6,13 @@ TF-GAN says a GAN in four steps; so does gan_lib:
 2. add a loss pair (``gan_lib.losses``) and the tricks (``gan_lib.tricks``),
 3. create the update: ``GAN.train_step``, one discriminator and one generator update per batch,
    simultaneous (the TF DCGAN tutorial) or alternating (the PyTorch one; ``GANConfig.update``),
-4. run it: ``gan_lib.train.train`` (history, frames, checkpoints, GIF in a run folder).
+4. run it: ``gan_lib.training.train`` (history, frames, checkpoints, GIF in a run folder).
 
-``gan_lib.build.build_gan(config)`` does steps 1-3 from a config. Tricks are Python-level switches
-read when
-the step is traced, so a switched-off trick costs nothing per step. So are the speed options:
-``steps_per_execution`` (``GAN.train_steps``), ``jit_compile``, ``mixed_precision`` and a
-``tf.distribute`` strategy (``gan_lib.distribute``; the step then runs once per replica).
+``gan_lib.build.build_gan(config)`` does steps 1-3 from a config. Tricks are Python-level
+switches read when the step is traced, so a switched-off trick costs nothing per step. So are the
+speed options: ``steps_per_execution`` (``GAN.train_steps``), ``jit_compile``,
+``mixed_precision`` and a ``tf.distribute`` strategy (``gan_lib.distribute``; the step then runs
+once per replica).
 """
 
 from __future__ import annotations
