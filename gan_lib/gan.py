@@ -125,10 +125,9 @@ class GAN(tf.Module):
         return self.noise.normal([n, self.latent_dim])
 
     def generate(self, z: tf.Tensor, labels: tf.Tensor | None = None,
-                 training: bool = False, use_ema: bool = False) -> tf.Tensor:
-        """G(z), or G(z, labels) for a conditional GAN; ``use_ema``: from the average if on."""
-        model = self.sampling_generator if use_ema else self.generator
-        return model([z, labels] if self.conditional else z, training=training)
+                 training: bool = False) -> tf.Tensor:
+        """G(z), or G(z, labels) for a conditional GAN (``sampling_generator``: the average)."""
+        return self.generator([z, labels] if self.conditional else z, training=training)
 
     def discriminate(self, x: tf.Tensor, labels: tf.Tensor | None = None,
                      training: bool = False) -> tf.Tensor:
