@@ -27,15 +27,10 @@ from gan_lib.distribute import replica_gradients, replicated_update
 from gan_lib.ema import EMA
 from gan_lib.errors import GanLibError
 from gan_lib.losses import LossPair, gradient_penalty
+from gan_lib.step_metrics import STEP_METRICS, step_metrics
 from gan_lib.tricks import Tricks, discriminator_input, discriminator_loss, generator_loss
 
 check_keras_backend()  # Keras is loaded: its own backend counts too (~/.keras/keras.json)
-
-# Names of the values train_step returns, in the order history.csv stores them. With a
-# gradient penalty the step also returns "gp" (see ``GAN.metric_names``).
-STEP_METRICS = ("d_loss", "g_loss", "d_loss_real", "d_loss_fake",
-                "d_real", "d_fake", "d_acc_real", "d_acc_fake", "g_grad_norm", "d_grad_norm")
-
 
 class GAN(tf.Module):
     """A generator, a discriminator, their optimisers and loss, and the step that trains them.
@@ -208,8 +203,8 @@ class GAN(tf.Module):
         d_grads, d_grad_norm = replica_gradients(d_tape, d_loss, d_vars, self.d_optimizer)
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
         self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
-        return _metrics(d_loss, d_loss_real, d_loss_fake, real_logits, fake_logits,
-                        d_grad_norm, penalty, g_loss=g_loss, g_grad_norm=g_grad_norm)
+        return step_metrics(d_loss, d_loss_real, d_loss_fake, real_logits, fake_logits,
+                            d_grad_norm, penalty, g_loss=g_loss, g_grad_norm=g_grad_norm)
 
     def _generator_update(self, real, labels, z) -> tuple[tf.Tensor, tf.Tensor]:
         """One G update against the discriminator as it is now."""
@@ -236,22 +231,5 @@ class GAN(tf.Module):
         d_vars = self.discriminator.trainable_variables
         grads, norm = replica_gradients(tape, d_loss, d_vars, self.d_optimizer)
         self.d_optimizer.apply_gradients(zip(grads, d_vars))
-        return _metrics(d_loss, d_loss_real, d_loss_fake, real_logits, fake_logits, norm,
-                        penalty)
-
-
-def _metrics(d_loss, d_loss_real, d_loss_fake, real_logits, fake_logits, d_grad_norm, penalty,
-             g_loss=None, g_grad_norm=None) -> dict[str, tf.Tensor]:
-    """The step's scalars (``STEP_METRICS``, and ``gp`` with a penalty)."""
-    metrics = {
-        "d_loss": d_loss, "g_loss": g_loss,
-        "d_loss_real": d_loss_real, "d_loss_fake": d_loss_fake,
-        "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
-        "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
-        "d_acc_real": tf.reduce_mean(tf.cast(real_logits > 0, tf.float32)),
-        "d_acc_fake": tf.reduce_mean(tf.cast(fake_logits < 0, tf.float32)),
-        "g_grad_norm": g_grad_norm, "d_grad_norm": d_grad_norm,
-    }
-    if penalty is not None:
-        metrics["gp"] = penalty
-    return metrics
+        return step_metrics(d_loss, d_loss_real, d_loss_fake, real_logits, fake_logits, norm,
+                            penalty)
