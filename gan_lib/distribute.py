@@ -140,16 +140,6 @@ def _tpu_address() -> str | None:
         f"grpc://{os.environ['COLAB_TPU_ADDR']}" if os.environ.get("COLAB_TPU_ADDR") else None)
 
 
-def describe(strategy: tf.distribute.Strategy) -> str:
-    """``"MirroredStrategy, 2 replica(s): cpu:0, cpu:1"``: what a run's log should say."""
-    try:
-        devices = strategy.extended.worker_devices
-    except RuntimeError:  # the default strategy has no device list: one device, TF's choice
-        return "default strategy, 1 replica"
-    names = ", ".join(d.rsplit("/", 1)[-1].lower().replace("device:", "") for d in devices)
-    return f"{type(strategy).__name__}, {strategy.num_replicas_in_sync} replica(s): {names}"
-
-
 def replicated_update(gan, batch) -> dict[str, tf.Tensor]:
     """``gan._update`` on every replica's slice of a distributed ``batch``; metrics averaged.
 
