@@ -48,26 +48,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'gan_lib' has no attribute {name!r}")
 
 
-def _short_errors_in_notebooks() -> None:
-    """In a notebook, a ``GanLibError`` (a missing dataset, a bad folder...) stops the cell with
-    its one-sentence message instead of a page of traceback: the message says what to do."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is None or not hasattr(shell, "set_custom_exc"):
-        return
-
-    def one_line(shell, etype, value, tb, tb_offset=None):
-        stb = [f"{etype.__name__}: {value}"]
-        shell._showtraceback(etype, value, stb)  # IPython's own display of an error
-        return stb
-
-    shell.set_custom_exc((GanLibError,), one_line)
-
-
-_short_errors_in_notebooks()
-
 __all__ = ["CONFIGS", "GANConfig", "GanLibError", "get_config", "quick_mode", "seed_everything",
            *_LAZY]
