@@ -28,6 +28,8 @@ import tensorflow as tf
 from gan_lib import RunFolder, build_gan, generate, get_config, read_history
 from gan_lib.data import load_dataset
 from gan_lib.evaluate import measure, metric_columns
+from gan_lib.frames import FrameStore
+from gan_lib.history import History
 from gan_lib.session import Session
 
 
@@ -65,8 +67,10 @@ def compare(name: str, seconds: float, rounds: int = 6) -> dict:
     fixed_noise = tf.Variable(tf.random.Generator.from_seed(config.seed + 1).normal(
         [config.num_fixed, config.latent_dim]), trainable=False)
     manager = folder.checkpoint_manager(tf.train.Checkpoint(gan=gan, fixed_noise=fixed_noise), 2)
-    history = folder.history(gan.metric_names + metric_columns(config))
-    session = Session(config, gan, fixed_noise, data, folder, manager, history)
+    quality = metric_columns(config)
+    history = History(folder.history_path, gan.metric_names + quality)
+    session = Session(config, gan, fixed_noise, data, folder, manager, history,
+                      FrameStore(folder.frames_dir), quality)
     float(gan.train_step(next(iter(data.dataset)))["d_loss"])  # traces the step
     quiet = io.StringIO()
 

@@ -7,10 +7,11 @@
 One module per concept (docs/ARCHITECTURE.md draws them): ``config`` and ``recipes``,
 ``data`` (datasets and the tf.data pipeline), ``models``, ``losses`` and ``tricks``, ``gan``
 (the train step) and ``build`` (a GAN from a config), ``training`` (``train``: a run from start
-to GIF), ``schedule``, ``run_folder`` (every file of a run), ``viz``, ``gif``, ``metrics``.
+to GIF), ``schedule``, ``run_folder`` (where a run's files are), ``viz``, ``gif``, ``metrics``.
 TensorFlow-heavy names load on first use, so ``import gan_lib`` and the command line are quick.
 """
 
+from gan_lib.backend import check_keras_backend
 from gan_lib.config import GANConfig, quick_mode
 from gan_lib.errors import GanLibError
 from gan_lib.recipes import CONFIGS, get_config
@@ -36,18 +37,6 @@ _LAZY = {
 }
 
 
-def check_keras_backend() -> None:
-    """gan_lib's train step is TensorFlow: refuse another Keras backend in one clear sentence
-    (before Keras loads, which with an uninstalled backend would end in a traceback)."""
-    import os
-
-    backend = os.environ.get("KERAS_BACKEND", "tensorflow").strip().lower()
-    if backend not in ("", "tensorflow"):
-        raise GanLibError(
-            f"gan_lib trains with TensorFlow, but KERAS_BACKEND is {backend!r}: unset it or set "
-            "it to tensorflow, then restart Python (on Colab: Runtime > Restart session)")
-
-
 def __getattr__(name):
     import importlib
 
@@ -58,27 +47,6 @@ def __getattr__(name):
         return value
     raise AttributeError(f"module 'gan_lib' has no attribute {name!r}")
 
-
-def _short_errors_in_notebooks() -> None:
-    """In a notebook, a ``GanLibError`` (a missing dataset, a bad folder...) stops the cell with
-    its one-sentence message instead of a page of traceback: the message says what to do."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is None or not hasattr(shell, "set_custom_exc"):
-        return
-
-    def one_line(shell, etype, value, tb, tb_offset=None):
-        stb = [f"{etype.__name__}: {value}"]
-        shell._showtraceback(etype, value, stb)  # IPython's own display of an error
-        return stb
-
-    shell.set_custom_exc((GanLibError,), one_line)
-
-
-_short_errors_in_notebooks()
 
 __all__ = ["CONFIGS", "GANConfig", "GanLibError", "get_config", "quick_mode", "seed_everything",
            *_LAZY]

@@ -53,11 +53,9 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m gan_lib", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    t = sub.add_parser("train", help="train a config into a run folder")
+def _add_train_arguments(t: argparse.ArgumentParser) -> None:
+    """``train``'s arguments: the config, the run's length and folder, the config fields a
+    command line may change, and the speed options."""
     t.add_argument("config", help="a config name (see: python -m gan_lib list)")
     t.add_argument("--out", help="run folder (default: outputs/CONFIG)")
     length = t.add_mutually_exclusive_group()
@@ -85,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--jit-compile", action="store_true", help="compile the step with XLA")
     speed.add_argument("--one-device", action="store_true",
                        help="do not spread over several GPUs or a TPU (default: use them all)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m gan_lib", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    _add_train_arguments(sub.add_parser("train", help="train a config into a run folder"))
 
     s = sub.add_parser("sample", help="write generated samples of a trained run to .npz")
     s.add_argument("run", help="a run folder (holds generator.keras)")

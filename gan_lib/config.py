@@ -89,7 +89,7 @@ class GANConfig:
     max_seconds: float | None = None  # wall-clock budget; None = no limit
     seed: int = 0
 
-    # --- stabilisation tricks (gan_lib.train; the defaults switch every one off) ---
+    # --- stabilisation tricks (gan_lib.tricks; the defaults switch every one off) ---
     d_steps: int = 1  # discriminator updates per step, on the same real batch (WGAN-GP: 5)
     gp_weight: float | None = None  # gradient penalty weight; None = the loss's (wgan_gp: 10)
     label_smoothing: float = 0.0  # one-sided: D's real target is 1 - s (Salimans et al.: 0.1)
@@ -111,7 +111,7 @@ class GANConfig:
     gif_fps: float = 8.0
     tensorboard: bool = False  # also write TensorBoard scalars and sample images to DIR/tensorboard
 
-    # --- speed and scale (gan_lib.train, gan_lib.distribute; defaults keep one step per call) ---
+    # --- speed and scale (gan_lib.build, gan_lib.distribute; defaults keep one step per call) ---
     steps_per_execution: int = 1  # train steps per tf.function call (a tf.range loop inside it)
     jit_compile: bool = False  # XLA-compile the train step (opt-in: slower on the course's CPU)
     mixed_precision: bool = False  # "mixed_float16" layers with loss scaling (GPUs); outputs f32

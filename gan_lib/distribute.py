@@ -1,18 +1,10 @@
 """Train on whatever the runtime has: a TPU, several GPUs, one GPU or the CPU (``tf.distribute``).
 
 ``pick_strategy()`` chooses the strategy and says what it chose, for a notebook to print;
-``gan_lib.train.build_gan(config, strategy)`` builds the models and optimisers in its scope and
-``gan_lib.loop.train(config, strategy=...)`` feeds it. One step under a strategy (synchronous
-data parallelism, as in the TensorFlow "Custom training with tf.distribute.Strategy" guide):
-
-1. the dataset yields GLOBAL batches (``config.batch_size``); ``experimental_distribute_dataset``
-   gives each replica its consecutive slice;
-2. the noise z is drawn once for the global batch and each replica takes its rows, so the step
-   sees exactly the noise one device would (other random draws, e.g. dropout, differ per replica);
-3. each replica divides its mean loss by the number of replicas, so the optimiser's all-reduced
-   SUM of gradients is the gradient of the global batch's mean loss;
-4. the metrics are averaged over replicas; the step counter and the generator's EMA are updated
-   once, in cross-replica context.
+``gan_lib.build.build_gan(config, strategy)`` builds the models and optimisers in its scope and
+``gan_lib.training.train(config, strategy=...)`` feeds it. What one step does under a strategy
+(synchronous data parallelism: the global batch split over the replicas, z drawn once and
+split, each replica's loss counted 1/replicas, the metrics averaged) is ``gan_lib.step``'s.
 
 Checkpoints store one copy of each variable, so a run saved under a MirroredStrategy restores
 on one device and vice versa. BatchNorm statistics are per replica (Keras' default).
@@ -20,8 +12,9 @@ on one device and vice versa. BatchNorm statistics are per replica (Keras' defau
 Mixed precision (``GANConfig.mixed_precision``), the other half of using a GPU or TPU well:
 layers compute in float16 with float32 variables (``mixed_precision_policy``), the last layer of
 each model in float32 (``float32_output``), and the optimisers scale the loss
-(``keras.optimizers.LossScaleOptimizer``, applied in ``gan_lib.train``). It pays on GPUs with
-tensor cores (T4 and later); on a CPU it only runs slower.
+(``keras.optimizers.LossScaleOptimizer``, applied in ``gan_lib.build``; ``gan_lib.step``
+multiplies the tape's loss by its ``scale_loss``). It pays on GPUs with tensor cores (T4 and
+later); on a CPU it only runs slower.
 """
 
 from __future__ import annotations
@@ -140,31 +133,6 @@ def _tpu_address() -> str | None:
         f"grpc://{os.environ['COLAB_TPU_ADDR']}" if os.environ.get("COLAB_TPU_ADDR") else None)
 
 
-def describe(strategy: tf.distribute.Strategy) -> str:
-    """``"MirroredStrategy, 2 replica(s): cpu:0, cpu:1"``: what a run's log should say."""
-    try:
-        devices = strategy.extended.worker_devices
-    except RuntimeError:  # the default strategy has no device list: one device, TF's choice
-        return "default strategy, 1 replica"
-    names = ", ".join(d.rsplit("/", 1)[-1].lower().replace("device:", "") for d in devices)
-    return f"{type(strategy).__name__}, {strategy.num_replicas_in_sync} replica(s): {names}"
-
-
-def replicated_update(gan, batch) -> dict[str, tf.Tensor]:
-    """``gan._update`` on every replica's slice of a distributed ``batch``; metrics averaged.
-
-    Runs in cross-replica context inside ``GAN.train_step``'s ``tf.function``.
-    """
-    strategy = gan.strategy
-    real = batch[0] if isinstance(batch, (tuple, list)) else batch
-    local = strategy.experimental_local_results(real)[0]
-    size = local.shape[0] or tf.shape(local)[0]  # static with drop_remainder batches
-    z = gan.sample_noise(size * strategy.num_replicas_in_sync)
-    per_replica = strategy.run(gan._update, args=(batch, z))
-    return {name: strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
-            for name, value in per_replica.items()}
-
-
 @contextlib.contextmanager
 def mixed_precision_policy(mixed: bool):
     """Layers built inside compute in float16 (variables stay float32) when ``mixed``."""
@@ -196,25 +164,3 @@ def float32_output(model: keras.Model) -> keras.Model:
         out = keras.layers.Activation("linear", dtype="float32")(copy.outputs[0])
         copy = keras.Model(copy.inputs, out, name=model.name)
     return copy
-
-
-def replica_gradients(tape: tf.GradientTape, loss: tf.Tensor, variables,
-                      optimizer) -> tuple[list, tf.Tensor]:
-    """Gradients to apply for this replica, and the norm of ``loss``'s own gradient.
-
-    Under ``n`` replicas each one's mean loss counts 1/n: the optimiser sums the replicas'
-    gradients, which then equal the gradient of the global batch's mean loss. With mixed
-    precision the loss is also multiplied by the loss scale, so that small float16 gradients
-    do not underflow to 0 (``LossScaleOptimizer`` divides them back before the update). Both
-    factors enter as ``output_gradients``: the same as scaling the loss inside the tape.
-    """
-    replicas = tf.distribute.get_replica_context().num_replicas_in_sync
-    mixed = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
-    if replicas == 1 and not mixed:  # the plain step: no extra ops
-        grads = tape.gradient(loss, variables)
-        return grads, tf.linalg.global_norm(grads)
-    factor = tf.constant(1.0 / replicas, tf.float32)
-    if mixed:  # read before apply() updates the scale
-        factor = factor * tf.cast(optimizer.dynamic_scale, tf.float32)
-    grads = tape.gradient(loss, variables, output_gradients=tf.cast(factor, loss.dtype))
-    return grads, tf.linalg.global_norm(grads) / factor

@@ -87,7 +87,7 @@ def evaluate_run(run_dir: str | os.PathLike, n: int = 2000,
             result["real_kid"] = kernel_inception_distance(real[order[:k]],
                                                            real[order[k:2 * k]], seed=seed)
         result.update(memorisation(samples, real, folder, seed=seed))
-    folder.write_json(folder.metrics_path, result)
+    folder.write_metrics(result)
     return result
 
 

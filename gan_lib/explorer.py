@@ -95,35 +95,48 @@ def explore_latent(generator, latent_dim: int, *, seed: int = 0, directions: int
             False: static strips.
         label: the class shown first (conditional generators).
     """
-    import matplotlib.pyplot as plt
-
-    from gan_lib import viz
-
     num_classes = len(class_names) if class_names else None
     explorer = LatentExplorer(generator, latent_dim, seed=seed, directions=directions,
                               num_classes=num_classes)
     if interactive is None:
         interactive = _widgets_available()
-    if not interactive:
-        views = explorer.strips(label=label if num_classes else None)
-        fig, axes = plt.subplots(len(views), 1, figsize=(10, 1.6 * len(views)))
-        for ax, (title, row) in zip(np.atleast_1d(axes), views.items()):
-            ax.imshow(viz.image_grid(row, ncols=len(row)))
-            ax.set_title(title, fontsize=9)
-            ax.axis("off")
-        plt.tight_layout()
-        plt.show()
-        return
+    if interactive:
+        _show_widgets(explorer, class_names, label)
+    else:
+        _show_strips(explorer, label if num_classes else None)
 
+
+def _show_strips(explorer: LatentExplorer, label: int | None) -> None:
+    """``explorer.strips`` as one Matplotlib figure, a row per strip."""
+    import matplotlib.pyplot as plt
+
+    from gan_lib import viz
+
+    views = explorer.strips(label=label)
+    fig, axes = plt.subplots(len(views), 1, figsize=(10, 1.6 * len(views)))
+    for ax, (title, row) in zip(np.atleast_1d(axes), views.items()):
+        ax.imshow(viz.image_grid(row, ncols=len(row)))
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    plt.tight_layout()
+    plt.show()
+
+
+def _show_widgets(explorer: LatentExplorer, class_names: list[str] | None, label: int) -> None:
+    """A walk slider, one slider per direction (and a class picker): one image, redrawn."""
     import ipywidgets as widgets
+    import matplotlib.pyplot as plt
     from IPython.display import display
 
+    from gan_lib import viz
+
     sliders = [widgets.FloatSlider(value=0.0, min=-3.0, max=3.0, step=0.25,
-                                   description=f"direction {i + 1}") for i in range(directions)]
+                                   description=f"direction {i + 1}")
+               for i in range(len(explorer.directions))]
     walk = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="z0 → z1")
     controls = [walk, *sliders]
     picker = None
-    if num_classes:
+    if class_names:
         picker = widgets.Dropdown(options=[(name, i) for i, name in enumerate(class_names)],
                                   value=label, description="class")
         controls.append(picker)

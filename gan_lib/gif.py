@@ -1,59 +1,20 @@
-"""Progress frames on disk, and their GIF.
+"""An animated GIF from frames (arrays or image files), encoded by Pillow.
 
-Each frame of the fixed noise batch is saved as its own PNG under ``frames/`` the moment it is
-drawn, so a killed or disconnected run loses none of them. The GIF is then encoded by Pillow
-(``save_all`` with ``append_images``) from the frame files, read one at a time, into a temporary
-file that replaces the old GIF only when complete.
+A run's frames are PNG files under ``frames/`` (``gan_lib.frames.FrameStore``), each saved the
+moment it is drawn, so a killed or disconnected run loses none of them. The GIF is encoded by
+Pillow (``save_all`` with ``append_images``) from them, read one at a time, into a temporary file
+that replaces the old GIF only when complete.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from gan_lib.run_folder import atomic_path
-
-_FRAME = re.compile(r"^step_(\d+)\.png$")
-
-
-class FrameStore:
-    """PNG frames in one folder, named by training step (``step_0000500.png``)."""
-
-    def __init__(self, folder: str | os.PathLike):
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-
-    def path(self, step: int) -> Path:
-        return self.folder / f"step_{step:07d}.png"
-
-    def save(self, step: int, frame: np.ndarray) -> Path:
-        """Write ``frame`` (uint8 ``[H, W, 3]``) for ``step``: write-then-rename, never half."""
-        with atomic_path(self.path(step)) as tmp:
-            # zlib level 3: half the time of level 6 for ~1.4x the bytes; a frame is written
-            # every sample_every steps, inside the training loop.
-            Image.fromarray(np.asarray(frame, np.uint8)).save(tmp, format="PNG",
-                                                              compress_level=3)
-        return self.path(step)
-
-    def steps(self) -> list[int]:
-        """Steps that have a frame, in order."""
-        found = (_FRAME.match(p.name) for p in self.folder.iterdir())
-        return sorted(int(m.group(1)) for m in found if m)
-
-    def paths(self) -> list[Path]:
-        return [self.path(s) for s in self.steps()]
-
-    def prune_after(self, step: int) -> int:
-        """Delete frames later than ``step`` (they belong to a run that was not checkpointed)."""
-        late = [s for s in self.steps() if s > step]
-        for s in late:
-            self.path(s).unlink()
-        return len(late)
+from gan_lib.atomic import atomic_path
 
 
 def _images(frames: Iterable, delay: int, hold_last: int) -> Iterator[Image.Image]:

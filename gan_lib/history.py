@@ -13,14 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
+from gan_lib.atomic import write_csv
 from gan_lib.errors import GanLibError
-from gan_lib.run_folder import write_csv
+from gan_lib.run_folder import RunFolder
 
 
 class History:
     """The rows of ``path`` with ``columns`` after ``step`` and ``seconds``.
 
-    Create it through ``RunFolder.history(columns)``, which owns the file's name.
+    ``path`` is the run's ``RunFolder.history_path``, which owns the file's name.
     """
 
     def __init__(self, path: str | os.PathLike, columns: tuple[str, ...]):
@@ -100,8 +101,6 @@ def read_history(path: str | os.PathLike) -> dict[str, np.ndarray]:
     ``{}`` if there is none."""
     path = Path(path)
     if path.is_dir():
-        from gan_lib.run_folder import RunFolder
-
         path = RunFolder(path).history_path
     if not path.exists():
         return {}

@@ -22,9 +22,10 @@ from gan_lib.errors import GanLibError
 
 
 def _bce_real(logits: tf.Tensor, target: float) -> tf.Tensor:
-    """Cross-entropy of ``logits`` against the soft target ``target`` (1 = real), batch mean."""
-    if target == 1.0:  # the exact expression of the plain loss, so defaults stay bit-for-bit
-        return tf.reduce_mean(tf.nn.softplus(-logits))
+    """Cross-entropy of ``logits`` against the soft target ``target`` (1 = real), batch mean.
+
+    At ``target = 1`` this is ``mean(softplus(-logits))``, bit for bit on finite logits.
+    """
     return tf.reduce_mean(target * tf.nn.softplus(-logits)
                           + (1.0 - target) * tf.nn.softplus(logits))
 

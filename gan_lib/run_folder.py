@@ -5,21 +5,23 @@ Layout of ``DIR`` (``RunFolder`` alone builds these names)::
     config.json      the fields of the GANConfig that shaped the run
     history.csv      one row per logged step: step, seconds, d_loss, g_loss, ...
     checkpoints/     tf.train.CheckpointManager: models, optimisers, step, fixed noise
-    frames/          one PNG per progress frame (gan_lib.gif.FrameStore)
+    frames/          one PNG per progress frame (gan_lib.frames.FrameStore)
     progress.gif, samples.png, losses.png, generator.keras   written at the end of each session
     metrics.json     written by ``gan_lib evaluate``
     tensorboard/     optional TensorBoard logs
 
-Every file is written under a temporary name (``.tmp_`` + its name) and renamed when complete
-(``atomic_path``), so a session killed at any moment (a Colab runtime dying) leaves complete files
-plus leftovers, which the next session deletes (``remove_leftovers``) before it trusts the
-checkpoints (``gan_lib.checkpoints.repair_checkpoints``).
+``RunFolder`` is the paths and the folder's own files (config, metrics, generator, images); the
+history (``gan_lib.history.History``), the frames (``gan_lib.frames.FrameStore``) and the GIF
+(``gan_lib.gif.write_gif``) are made by their callers at ``RunFolder``'s paths. Every file is
+written under a temporary name (``.tmp_`` + its name) and renamed when complete
+(``gan_lib.atomic.atomic_path``), so a session killed at any moment (a Colab runtime dying)
+leaves complete files plus leftovers, which the next session deletes (``remove_leftovers``)
+before it trusts the checkpoints (``gan_lib.checkpoints.repair_checkpoints``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import errno
 import json
 import os
@@ -27,30 +29,9 @@ import re
 import shutil
 from pathlib import Path
 
+from gan_lib.atomic import TMP_PREFIX, atomic_path, write_json
 from gan_lib.config import STRUCTURAL_FIELDS, GANConfig
 from gan_lib.errors import GanLibError
-
-TMP_PREFIX = ".tmp_"
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike):
-    """Yield a temporary path beside ``path`` (same suffix: Keras and imageio need it); rename it
-    to ``path`` when the block ends without error, delete it when it fails."""
-    path = Path(path)
-    tmp = path.with_name(TMP_PREFIX + path.name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_csv(path: str | os.PathLike, rows: list) -> None:
-    """``rows`` (lists of cells) as a CSV file, replaced whole."""
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        csv.writer(f).writerows(rows)
 
 
 class RunFolder:
@@ -130,7 +111,7 @@ class RunFolder:
 
     # --- config ------------------------------------------------------------------------------
     def write_config(self, config: GANConfig) -> None:
-        self.write_json(self.config_path, config.to_dict())
+        write_json(self.config_path, config.to_dict())
 
     def read_config(self) -> GANConfig:
         try:
@@ -152,17 +133,7 @@ class RunFolder:
             raise GanLibError("cannot resume: the run was started with another model ("
                               + "; ".join(diffs) + "); use a new --out folder")
 
-    # --- the parts ---------------------------------------------------------------------------
-    def history(self, columns: tuple[str, ...]):
-        from gan_lib.history import History
-
-        return History(self.history_path, columns)
-
-    def frames(self):
-        from gan_lib.gif import FrameStore
-
-        return FrameStore(self.frames_dir)
-
+    # --- the files ---------------------------------------------------------------------------
     def checkpoint_manager(self, checkpoint, keep: int):
         import tensorflow as tf
 
@@ -189,14 +160,8 @@ class RunFolder:
 
                 Image.fromarray(image).save(tmp, format="PNG")
 
-    def write_gif(self, fps: float) -> int:
-        from gan_lib.gif import write_gif
-
-        return write_gif(self.frames().paths(), self.gif_path, fps=fps)
-
-    def write_json(self, path: Path, data: dict) -> None:
-        with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(data, indent=2) + "\n")
+    def write_metrics(self, metrics: dict) -> None:
+        write_json(self.metrics_path, metrics)
 
     @contextlib.contextmanager
     def disk_full_is_a_clear_error(self):

@@ -20,8 +20,8 @@ from gan_lib.checkpoints import keep_checkpoints_before
 from gan_lib.config import GANConfig
 from gan_lib.data import TrainingData
 from gan_lib.errors import GanLibError
-from gan_lib.evaluate import measure, metric_columns
-from gan_lib.frames import fixed_noise_frame, write_outputs
+from gan_lib.evaluate import measure
+from gan_lib.frames import FrameStore, fixed_noise_frame, write_outputs
 from gan_lib.gan import GAN
 from gan_lib.history import History
 from gan_lib.run_folder import RunFolder
@@ -31,6 +31,9 @@ from gan_lib.schedule import Schedule
 
 @dataclass
 class Session:
+    """The steps of one ``train`` call; ``history``, ``frames`` and ``metric_columns`` (the
+    quality columns of ``evaluate.metric_columns``) are the run's, built once by ``train``."""
+
     config: GANConfig
     gan: GAN
     fixed_noise: tf.Variable
@@ -38,11 +41,11 @@ class Session:
     folder: RunFolder
     manager: tf.train.CheckpointManager
     history: History
+    frames: FrameStore
+    metric_columns: tuple[str, ...]
 
     def __post_init__(self):
         self.schedule = Schedule.from_config(self.config)
-        self.columns = metric_columns(self.config)
-        self.frames = self.folder.frames()
         self.alarm = DiscriminatorWinsAlarm.for_loss(self.config.loss)
         self.summaries = None
         if self.config.tensorboard:
@@ -129,11 +132,11 @@ class Session:
             self.frames.save(step, frame)
             if self.config.is_2d:  # cheap: the fixed noise's points are at hand
                 row.update(measure(fake, self.config))
-        if "evaluate" in due and self.columns and not self.config.is_2d:
+        if "evaluate" in due and self.metric_columns and not self.config.is_2d:
             fake = generate(self.gan.sampling_generator, self.config, self.config.eval_samples,
                             seed=self.config.seed)
             metrics = measure(fake, self.config, self.data.images)
-            row.update({k: metrics[k] for k in self.columns if k in metrics})
+            row.update({k: metrics[k] for k in self.metric_columns if k in metrics})
         self.history.append({"step": step, "seconds": self.seconds_before + self.elapsed(),
                              **row})
         if bar is not None and "d_loss" in row:
@@ -158,7 +161,7 @@ class Session:
         if last_good:  # outputs from the last good weights, not the broken ones
             self.manager.checkpoint.restore(last_good)
             write_outputs(self.config, self.gan, self.fixed_noise, self.data.preview,
-                          self.folder, self.history.columns_dict())
+                          self.folder, self.frames, self.history.columns_dict())
         where = (f"the last good checkpoint is {last_good}" if last_good
                  else "no checkpoint before it is known to be good")
         raise GanLibError(f"training diverged at step {step}: {' and '.join(bad)} became "

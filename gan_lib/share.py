@@ -24,11 +24,13 @@ import urllib.parse
 import zipfile
 from pathlib import Path
 
+from gan_lib.atomic import TMP_PREFIX
 from gan_lib.data.archives import extract_archive
 from gan_lib.data.download import download, file_digest
 from gan_lib.data.paths import outputs_root
 from gan_lib.errors import GanLibError
-from gan_lib.run_folder import TMP_PREFIX, RunFolder
+from gan_lib.frames import FrameStore
+from gan_lib.run_folder import RunFolder
 
 MANIFEST = "MANIFEST.json"
 FORMAT = "gan_lib packed run"
@@ -68,7 +70,7 @@ def pack_run(run_dir: str | os.PathLike, dest: str | os.PathLike | None = None) 
                           "(the session was cut off before it wrote it): resume the run for a "
                           "moment (train ... --resume --max-seconds 1), then pack it")
     members = {name: folder.path / name for name in SHARED_FILES if (folder.path / name).is_file()}
-    members.update({f"{folder.FRAMES}/{p.name}": p for p in folder.frames().paths()})
+    members.update({f"{folder.FRAMES}/{p.name}": p for p in FrameStore(folder.frames_dir).paths()})
     members.update({f"{folder.CHECKPOINTS}/{p.name}": p for p in checkpoint_files})
     state_name = f"{folder.CHECKPOINTS}/checkpoint"  # the state file TensorFlow reads
     state = (f'model_checkpoint_path: "{checkpoint}"\n'

@@ -21,9 +21,9 @@ from gan_lib.config import GANConfig
 from gan_lib.data import load_dataset, outputs_root
 from gan_lib.errors import GanLibError
 from gan_lib.evaluate import metric_columns
-from gan_lib.frames import fixed_noise_frame, write_outputs
+from gan_lib.frames import FrameStore, fixed_noise_frame, write_outputs
 from gan_lib.gan import GAN
-from gan_lib.history import read_history
+from gan_lib.history import History, read_history
 from gan_lib.run_folder import RunFolder
 from gan_lib.session import Session
 
@@ -80,32 +80,24 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
         repair_checkpoints(folder.checkpoint_dir)  # falls back if the newest one was cut off
     data = load_dataset(config, data_root)
     if epochs is not None:
-        if epochs <= 0:
-            raise GanLibError(f"epochs must be positive, got {epochs}")
-        steps_per_epoch = max(1, data.num_examples // config.batch_size)
-        config = dataclasses.replace(config, steps=epochs * steps_per_epoch)
+        config = _for_epochs(config, epochs, data.num_examples)
 
     gan, fixed_noise, checkpoint, manager = _build(config, folder, strategy)
     if resume:
         _restore(checkpoint, manager, folder, config, gan)
     start = int(gan.step.numpy())
+    quality = metric_columns(config)
     with folder.disk_full_is_a_clear_error():  # Colab's disk or Drive quota: say so
         folder.write_config(config)
-        frames = folder.frames()
-        frames.prune_after(start)
-        history = folder.history(gan.metric_names + metric_columns(config))
-        history.truncate_after(start)
+        frames, history = _files_up_to(start, folder, gan.metric_names + quality)
         if start == 0:
             frames.save(0, fixed_noise_frame(config, gan, fixed_noise, data.preview, 0)[1])
-        session = Session(config, gan, fixed_noise, data, folder, manager, history)
+        session = Session(config, gan, fixed_noise, data, folder, manager, history, frames,
+                          quality)
         stopped = session.run(start, progress)
-        step = int(gan.step.numpy())
-        # Never save a number twice: TensorFlow rewrites the .index in place, and a kill then
-        # would break the checkpoint the state file names.
-        if not (manager.latest_checkpoint or "").endswith(f"-{step}"):
-            manager.save(checkpoint_number=step)
+        _checkpoint_last_step(manager, int(gan.step.numpy()))
         columns = history.columns_dict()
-        write_outputs(config, gan, fixed_noise, data.preview, folder, columns)
+        write_outputs(config, gan, fixed_noise, data.preview, folder, frames, columns)
     return RunResult(gan, folder, columns, fixed_noise, stopped, config)
 
 
@@ -135,6 +127,33 @@ def _build(config: GANConfig, folder: RunFolder, strategy):
     checkpoint = tf.train.Checkpoint(gan=gan, fixed_noise=fixed_noise)
     return gan, fixed_noise, checkpoint, folder.checkpoint_manager(checkpoint,
                                                                    config.keep_checkpoints)
+
+
+def _for_epochs(config: GANConfig, epochs: int, num_examples: int) -> GANConfig:
+    """``config`` with the steps of ``epochs`` passes over ``num_examples``."""
+    if epochs <= 0:
+        raise GanLibError(f"epochs must be positive, got {epochs}")
+    steps_per_epoch = max(1, num_examples // config.batch_size)
+    return dataclasses.replace(config, steps=epochs * steps_per_epoch)
+
+
+def _files_up_to(step: int, folder: RunFolder, columns: tuple[str, ...]
+                 ) -> tuple[FrameStore, History]:
+    """The run's frames and history with ``columns``, cut back to ``step`` (the restored one:
+    later frames and rows belong to a session that was not checkpointed)."""
+    frames = FrameStore(folder.frames_dir)
+    frames.prune_after(step)
+    history = History(folder.history_path, columns)
+    history.truncate_after(step)
+    return frames, history
+
+
+def _checkpoint_last_step(manager: tf.train.CheckpointManager, step: int) -> None:
+    """A checkpoint of ``step`` unless the session's last one was of it already."""
+    # Never save a number twice: TensorFlow rewrites the .index in place, and a kill then
+    # would break the checkpoint the state file names.
+    if not (manager.latest_checkpoint or "").endswith(f"-{step}"):
+        manager.save(checkpoint_number=step)
 
 
 def _restore(checkpoint, manager, folder: RunFolder, config: GANConfig, gan: GAN,

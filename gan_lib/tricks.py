@@ -1,6 +1,6 @@
 """The stabilisation tricks of the train step, each a few lines of pure TensorFlow.
 
-``Tricks`` says which are on (``Tricks.from_config``); the step (``gan_lib.gan``) calls
+``Tricks`` says which are on (``Tricks.from_config``); the step (``gan_lib.step``) calls
 ``discriminator_input`` on what D sees and ``discriminator_loss`` for D's loss. Adding a trick is
 a field here, its function here, and a ``GANConfig`` field to switch it on. The gradient penalty
 is in ``gan_lib.losses``, the generator's weight average in ``gan_lib.ema`` and spectral

@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from gan_lib import RunFolder, sample  # noqa: E402
 from gan_lib.data import load_images  # noqa: E402
+from gan_lib.frames import FrameStore  # noqa: E402
 from gan_lib.gif import write_gif  # noqa: E402
 from gan_lib.viz import image_grid  # noqa: E402
 
@@ -45,12 +46,13 @@ def main(argv: list[str] | None = None) -> None:
     Image.fromarray(np.concatenate([fake, gap, real], axis=1)).save(out, quality=90)
     print(f"{out.relative_to(ROOT)}: {out.stat().st_size / 1024:.0f} KiB")
 
-    paths = folder.frames().paths()
+    frames = FrameStore(folder.frames_dir)
+    paths = frames.paths()
     paths = paths[::args.every] + ([paths[-1]] if (len(paths) - 1) % args.every else [])
     half = [np.asarray(Image.open(p).convert("RGB"))[: 4 * 66 + 2] for p in paths]
     gif = ROOT / "docs" / f"{args.name}.gif"
     count = write_gif(half, gif, fps=4.0)
-    print(f"{gif.relative_to(ROOT)}: {count} frames (steps {folder.frames().steps()[::args.every]}"
+    print(f"{gif.relative_to(ROOT)}: {count} frames (steps {frames.steps()[::args.every]}"
           f"), {gif.stat().st_size / 1024:.0f} KiB")
 
 

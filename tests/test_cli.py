@@ -85,3 +85,20 @@ def test_another_keras_backend_is_one_clear_error():
     assert done.stderr.strip().splitlines() == [
         "error: gan_lib trains with TensorFlow, but KERAS_BACKEND is 'jax': unset it or set it "
         "to tensorflow, then restart Python (on Colab: Runtime > Restart session)"]
+
+
+def test_a_loaded_keras_on_another_backend_is_the_same_clear_error(monkeypatch):
+    """The same check, once Keras is loaded with another backend (``~/.keras/keras.json``)."""
+    import types
+
+    from gan_lib import GanLibError
+    from gan_lib.backend import check_keras_backend
+
+    check_keras_backend()  # this interpreter: TensorFlow
+    other = types.SimpleNamespace(backend=types.SimpleNamespace(backend=lambda: "jax"))
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setitem(sys.modules, "keras", other)
+    with pytest.raises(GanLibError, match=r"^gan_lib trains with TensorFlow, but Keras' backend "
+                       r"\(~/.keras/keras.json\) is 'jax': set KERAS_BACKEND=tensorflow or fix "
+                       r"~/.keras/keras.json, then restart Python"):
+        check_keras_backend()

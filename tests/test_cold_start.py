@@ -2,6 +2,9 @@
 with one sentence that says what to do (no traceback), as on a fresh Colab runtime offline."""
 
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -41,3 +44,23 @@ def test_first_data_cell_without_data_or_network_says_what_to_do(name, data_cell
     line = errors[0].traceback[0]
     assert line.startswith(f"{errors[0].ename}: ") and says in line and str(empty) in line
     assert "Traceback" not in line and "\n" not in line
+
+
+def test_a_gan_lib_error_in_ipython_is_its_sentence_and_another_error_its_traceback():
+    """IPython's own shell (no kernel, no notebook): GanLibError renders as one line."""
+    script = textwrap.dedent("""
+        from IPython.core.interactiveshell import InteractiveShell
+        shell = InteractiveShell.instance(colors="NoColor")
+        shell.run_cell("from gan_lib.errors import GanLibError")
+        print("@@ next cell @@")
+        shell.run_cell("def f():\\n    raise GanLibError('no data in data/: put it there')\\nf()")
+        print("@@ next cell @@")
+        shell.run_cell("1 / 0")
+    """)
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=root)
+    assert done.returncode == 0, done.stderr
+    _, ours, other = done.stdout.split("@@ next cell @@\n")
+    assert ours.strip().splitlines() == ["GanLibError: no data in data/: put it there"]
+    assert "Traceback" in other and "ZeroDivisionError" in other

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
+import os
 import socket
+import tempfile
 import threading
 import time
 import urllib.error
@@ -173,11 +174,17 @@ def test_dns_failure(tmp_path, monkeypatch):
     _fails("https://example.invalid/good.bin", tmp_path, "no network", "look up the host")
 
 
-def test_disk_full(server, tmp_path, monkeypatch):
-    def full(out, chunk):
-        raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(dl, "_write_chunk", full)
-    _fails(f"{server}/good.bin", tmp_path, "No space left on device", str(tmp_path))
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("name", ["good.bin", "big.bin"])  # fails on close / on a chunk's write
+def test_disk_full(server, tmp_path, monkeypatch, name):
+    mkstemp = tempfile.mkstemp
+
+    def on_a_full_disk(*args, **kwargs):  # the temporary file is made, its writes go nowhere
+        fd, path = mkstemp(*args, **kwargs)
+        os.close(fd)
+        return os.open("/dev/full", os.O_WRONLY), path  # every write: ENOSPC
+    monkeypatch.setattr(tempfile, "mkstemp", on_a_full_disk)
+    _fails(f"{server}/{name}", tmp_path, "No space left on device", str(tmp_path))
 
 
 def test_unwritable_folder(server, tmp_path):

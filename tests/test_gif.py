@@ -1,7 +1,8 @@
 import numpy as np
 from PIL import Image
 
-from gan_lib.gif import FrameStore, write_gif
+from gan_lib.frames import FrameStore
+from gan_lib.gif import write_gif
 
 
 def _frame(i: int, size: int = 32) -> np.ndarray:

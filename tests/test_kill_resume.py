@@ -1,6 +1,6 @@
 """Kill training for real (SIGKILL) at random moments and in every phase, resume, lose nothing.
 
-Each session is a child process running ``gan_lib.loop.train(..., resume="auto")`` on a small
+Each session is a child process running ``gan_lib.training.train(..., resume="auto")`` on a small
 toy2d config. It is killed either by this test after a seeded random amount of training, or by
 itself at a chosen point (the k-th checkpoint state update, GIF frame, file rename, ...), the
 way a Colab runtime dies: no ``finally``, no flush. After each kill the checkpoint state must

@@ -14,7 +14,7 @@ from gan_lib.build import make_optimizer
 from gan_lib.errors import GanLibError  # noqa: E402
 from gan_lib.gan import GAN  # noqa: E402
 from gan_lib.losses import get_loss  # noqa: E402
-from gan_lib.models import conditional, dcgan, mlp, presentations64  # noqa: E402
+from gan_lib.models import chollet64, conditional, dcgan, mlp, presentations64  # noqa: E402
 
 # (name, generator builder, discriminator builder, latent_dim, image shape)
 PAIRS = [
@@ -30,8 +30,8 @@ PAIRS = [
      100, (64, 64, 3)),
     ("faces", lambda: presentations64.build_faces_upsample_generator(latent_dim=64),
      presentations64.build_faces_mlp_discriminator, 64, (64, 64, 3)),
-    ("russian64", lambda: presentations64.build_chollet64_generator(output_size=64, width=16),
-     lambda: presentations64.build_chollet64_discriminator(image_size=64, width=16), 32,
+    ("russian64", lambda: chollet64.build_chollet64_generator(output_size=64, width=16),
+     lambda: chollet64.build_chollet64_discriminator(image_size=64, width=16), 32,
      (64, 64, 3)),
 ]
 PAIRS_28 = [p for p in PAIRS if p[4] == (28, 28, 1)]
@@ -129,16 +129,16 @@ def test_faces_match_the_serbian_seed_tables():
 
 
 def test_chollet64_at_the_presentation_size():
-    generator = presentations64.build_chollet64_generator()  # built, not run: ~160 GFLOP per image
+    generator = chollet64.build_chollet64_generator()  # built, not run: ~160 GFLOP per image
     assert generator.output_shape == (None, 128, 128, 3)
     expected = (32 * 32768 + 32768 + 25 * 128 * 256 + 256 + 3 * (16 * 256 * 256 + 256)
                 + 25 * 256 * 512 + 512 + 25 * 512 * 512 + 512 + 49 * 512 * 3 + 3)
     assert generator.count_params() == expected
-    discriminator = presentations64.build_chollet64_discriminator()
+    discriminator = chollet64.build_chollet64_discriminator()
     assert discriminator.count_params() == (9 * 3 * 256 + 256 + 16 * 256 * 256 + 256
                                             + 62 * 62 * 256 + 1)
     with pytest.raises(GanLibError, match="output_size must be 32, 64 or 128"):
-        presentations64.build_chollet64_generator(output_size=100)
+        chollet64.build_chollet64_generator(output_size=100)
 
 
 def _pytorch_conv_transpose(x, kernel, stride, padding):

@@ -202,7 +202,7 @@ def test_a_full_disk_is_one_clear_error_and_the_run_resumes(tmp_path, tiny_toy, 
                                                            where):
     import errno
 
-    from gan_lib.gif import FrameStore
+    from gan_lib.frames import FrameStore
 
     calls = {"n": 0}
     if where == "frame":

@@ -1,7 +1,11 @@
-"""Write a course notebook from a list of (kind, source) cells, without outputs.
+"""Helpers to write a new notebook in the shape of the course's lessons; nothing imports them.
 
-Usage from a build script: ``write_notebook(path, [("md", "# Title"), ("code", "x = 1")])``.
-Every notebook gets the same metadata: Python 3 kernel, Colab with a GPU accelerator.
+The lessons in notebooks/ are edited as notebooks. ``write_notebook(path, cells)`` writes a
+new one from (kind, source) cells, e.g. ``[("md", "# 08 · Title"), ("code", "x = 1")]``: no
+outputs, the lessons' metadata (Python 3 kernel, Colab with a T4 GPU) and their cell ids
+(``cell-00``, ``cell-01``, ...). ``colab_badge(notebook)`` is the "Open In Colab" badge each
+lesson's first cell shows, for a notebook in ``REPO``. A new lesson's Setup cell is copied from
+an existing lesson (it installs gan_lib from ``GAN_COURSE_REPO`` on Colab).
 """
 
 from __future__ import annotations
@@ -9,19 +13,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-REPO = "gan-course/gan-course"  # GitHub owner/name the Colab links and install cells point at
+REPO = "gan-course/gan-course"  # GitHub owner/name the lessons' Colab badges point at
 
 
 def colab_badge(notebook: str) -> str:
     url = f"https://colab.research.google.com/github/{REPO}/blob/main/notebooks/{notebook}"
     return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})")
-
-
-SETUP = f'''import sys
-
-if "google.colab" in sys.modules:  # on Colab: install gan_lib; locally it is installed already
-    !pip install -q "git+https://github.com/{REPO}"
-'''
 
 
 def write_notebook(path: str | Path, cells: list[tuple[str, str]]) -> None:

@@ -26,33 +26,11 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike) -> Path
     archive, dest = Path(archive), Path(dest)
     tmp = dest.parent / f".{dest.name}.extracting"
     shutil.rmtree(tmp, ignore_errors=True)
-
-    def check(name: str) -> None:
-        parts = Path(name).parts
-        if Path(name).is_absolute() or ".." in parts or (parts and ":" in parts[0]):
-            raise GanLibError(f"{archive} holds an unsafe path {name!r}; refusing to unpack it")
-
     try:
         if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as z:
-                for name in z.namelist():
-                    check(name)
-                z.extractall(tmp)
-                for info in z.infolist():  # keep the archive's times, as tar does: an image
-                    when = time.mktime(info.date_time + (0, 0, -1))  # cache keyed by mtimes
-                    os.utime(tmp / info.filename, (when, when))  # then survives a re-unpack
+            _unpack_zip(archive, tmp)
         elif tarfile.is_tarfile(archive):
-            with tarfile.open(archive) as t:
-                members = t.getmembers()
-                for m in members:
-                    check(m.name)
-                    if not (m.isfile() or m.isdir()):
-                        raise GanLibError(f"{archive} holds a link or special file {m.name!r}; "
-                                          "refusing to unpack it")
-                if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: a second guard
-                    t.extractall(tmp, members=members, filter="data")
-                else:
-                    t.extractall(tmp, members=members)
+            _unpack_tar(archive, tmp)
         else:
             raise GanLibError(f"{archive} is neither a zip nor a tar archive; delete it and "
                               "download it again")
@@ -68,3 +46,34 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike) -> Path
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest
+
+
+def _check_member(archive: Path, name: str) -> None:
+    """Refuse a member path that is absolute, climbs out (``..``) or names a drive."""
+    parts = Path(name).parts
+    if Path(name).is_absolute() or ".." in parts or (parts and ":" in parts[0]):
+        raise GanLibError(f"{archive} holds an unsafe path {name!r}; refusing to unpack it")
+
+
+def _unpack_zip(archive: Path, into: Path) -> None:
+    with zipfile.ZipFile(archive) as z:
+        for name in z.namelist():
+            _check_member(archive, name)
+        z.extractall(into)
+        for info in z.infolist():  # keep the archive's times, as tar does: an image
+            when = time.mktime(info.date_time + (0, 0, -1))  # cache keyed by mtimes
+            os.utime(into / info.filename, (when, when))  # then survives a re-unpack
+
+
+def _unpack_tar(archive: Path, into: Path) -> None:
+    with tarfile.open(archive) as t:
+        members = t.getmembers()
+        for m in members:
+            _check_member(archive, m.name)
+            if not (m.isfile() or m.isdir()):
+                raise GanLibError(f"{archive} holds a link or special file {m.name!r}; "
+                                  "refusing to unpack it")
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: a second guard
+            t.extractall(into, members=members, filter="data")
+        else:
+            t.extractall(into, members=members)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gan_lib.data import download as dl
 from gan_lib.data.archives import extract_archive
 from gan_lib.data.images import list_image_files, load_image_folder
 from gan_lib.data.outliers import clean_cat_faces
@@ -35,8 +36,6 @@ CAT_FACES_URLS = [f"https://github.com/fferlito/Cat-faces-dataset/raw/master/dat
 
 def download_cat_faces(folder: str | os.PathLike) -> Path:
     """Fetch the three archives (about 30,000 PNGs) and unpack them into ``folder``."""
-    from gan_lib.data import download as dl  # late import: tests replace dl.download
-
     folder = Path(folder)
     hint = (f"Download dataset-part1.tar.gz, dataset-part2.tar.gz and dataset-part3.tar.gz from "
             f"github.com/fferlito/Cat-faces-dataset and unpack them into {folder}/")

@@ -46,10 +46,6 @@ def _expected(sha256: str | None, md5: str | None) -> dict[str, str]:
     return {name: value.lower() for name, value in (("sha256", sha256), ("md5", md5)) if value}
 
 
-def _write_chunk(out, chunk: bytes) -> None:
-    out.write(chunk)  # its own function so tests can simulate a full disk
-
-
 def _progress(total: int | None, name: str):
     try:
         from tqdm.auto import tqdm
@@ -133,11 +129,7 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None,
     try:
         with os.fdopen(fd, "wb") as out:
             digests = _stream(url, out, timeout, expect_binary, dest, fail)
-        for algorithm, value in expected.items():
-            got = digests[algorithm].hexdigest()
-            if got != value:
-                raise fail(f"checksum mismatch: expected {algorithm} {value}, got {got} "
-                           "(a corrupted download or a different file at this address)")
+        _check_digests(digests, expected, fail)
         os.replace(tmp, dest)
     except DownloadError:
         raise
@@ -146,6 +138,15 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None,
     finally:
         tmp.unlink(missing_ok=True)
     return dest
+
+
+def _check_digests(digests: dict, expected: dict[str, str], fail) -> None:
+    """Raise ``fail(...)`` unless every expected hex digest is the downloaded file's."""
+    for algorithm, value in expected.items():
+        got = digests[algorithm].hexdigest()
+        if got != value:
+            raise fail(f"checksum mismatch: expected {algorithm} {value}, got {got} "
+                       "(a corrupted download or a different file at this address)")
 
 
 def _stream(url: str, out, timeout: float, expect_binary: bool, dest: Path, fail) -> dict:
@@ -167,7 +168,7 @@ def _stream(url: str, out, timeout: float, expect_binary: bool, dest: Path, fail
                     if received == 0 and expect_binary and _looks_like_html(chunk):
                         raise fail(html_page)
                     try:
-                        _write_chunk(out, chunk)
+                        out.write(chunk)
                     except OSError as err:
                         reason = f"cannot write to {dest.parent} ({err.strerror or err})"
                         raise fail(reason) from None

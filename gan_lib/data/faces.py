@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gan_lib.data import download as dl
 from gan_lib.data.archives import extract_archive
 from gan_lib.data.images import list_image_files, load_image_folder
 from gan_lib.data.paths import data_root
@@ -33,8 +34,6 @@ def download_celeba(folder: str | os.PathLike) -> Path:
     Google Drive often answers with an HTML page instead of the file (daily quota exceeded,
     or a changed confirmation page); the error then says how to do it by hand.
     """
-    from gan_lib.data import download as dl  # late import: tests replace dl.download
-
     folder = Path(folder)
     zip_path, keep = dl.archive_place(folder, "img_align_celeba.zip")
     hint = (f"Download img_align_celeba.zip by hand from the CelebA page "

@@ -61,6 +61,19 @@ def _atypicality(images: np.ndarray, n_components: int) -> np.ndarray:
     return np.linalg.norm(scores, axis=1)
 
 
+def _exact_duplicates(images: np.ndarray) -> np.ndarray:
+    """int64 indices of the images whose pixels repeat an earlier image's."""
+    digests = [hashlib.blake2b(im.tobytes(), digest_size=16).digest() for im in images]
+    first: dict[bytes, int] = {}
+    return np.array([i for i, d in enumerate(digests) if first.setdefault(d, i) != i], np.int64)
+
+
+def _grey_std(images: np.ndarray) -> np.ndarray:
+    """Standard deviation of each image's grey pixels (0-255)."""
+    return np.array([np.asarray(Image.fromarray(im).convert("L"), np.float32).std()
+                     for im in images])
+
+
 def find_outliers(images: np.ndarray, max_hash_distance: int = 5, min_std: float = 12.0,
                   atypical_percentile: float = 99.0, n_components: int = 16) -> dict:
     """Images a training set is better without, by four simple criteria.
@@ -90,19 +103,15 @@ def find_outliers(images: np.ndarray, max_hash_distance: int = 5, min_std: float
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8 or not len(images):
         raise GanLibError(f"find_outliers needs uint8 [N, H, W, 3] images, got {images.dtype} "
                           f"{images.shape}")
-    digests = [hashlib.blake2b(im.tobytes(), digest_size=16).digest() for im in images]
-    first: dict[bytes, int] = {}
-    exact = np.array([i for i, d in enumerate(digests) if first.setdefault(d, i) != i], np.int64)
+    exact = _exact_duplicates(images)
     unique = np.setdiff1d(np.arange(len(images)), exact)
     near = _near_duplicates(average_hash(images), unique, max_hash_distance)
-    grey_std = np.array([np.asarray(Image.fromarray(im).convert("L"), np.float32).std()
-                         for im in images])
     score = _atypicality(images, n_components)
     cut = np.percentile(score, atypical_percentile)
     return {
         "exact_duplicates": exact,
         "near_duplicates": np.sort(near).astype(np.int64),
-        "low_detail": np.flatnonzero(grey_std < min_std).astype(np.int64),
+        "low_detail": np.flatnonzero(_grey_std(images) < min_std).astype(np.int64),
         "atypical": np.flatnonzero(score > cut).astype(np.int64),
         "reasons": {
             "exact_duplicates": "pixel-identical to an earlier image",

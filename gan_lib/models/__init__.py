@@ -11,7 +11,7 @@ import keras
 
 from gan_lib.config import ARCHITECTURE_FIELDS, GANConfig
 from gan_lib.errors import GanLibError
-from gan_lib.models import conditional, dcgan, presentations64
+from gan_lib.models import chollet64, conditional, dcgan, presentations64
 from gan_lib.models.mlp import (
     build_mlp2d_discriminator,
     build_mlp2d_generator,
@@ -59,8 +59,8 @@ BUILDERS: dict[str, Callable[[GANConfig], Pair]] = {
     "upsample_mlp64": lambda c: (presentations64.build_faces_upsample_generator(c.latent_dim),
                                  presentations64.build_faces_mlp_discriminator(c.image_size)),
     "chollet64": lambda c: (
-        presentations64.build_chollet64_generator(c.latent_dim, c.image_size, width=_width(c, 256)),
-        presentations64.build_chollet64_discriminator(c.image_size, width=_width(c, 256))),
+        chollet64.build_chollet64_generator(c.latent_dim, c.image_size, width=_width(c, 256)),
+        chollet64.build_chollet64_discriminator(c.image_size, width=_width(c, 256))),
 }
 
 

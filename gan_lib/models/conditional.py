@@ -89,6 +89,23 @@ def build_cgan28_discriminator(num_classes: int = 10, width: int = 64, channels:
         label_map = layers.Reshape((28, 28, 1))(label_map)
         x = layers.Concatenate()([images, label_map])
 
+    features = _dcgan28_features(x, width, dropout, batch_norm)
+    logits = layers.Dense(1, kernel_initializer=normal_init())(features)
+
+    if conditioning == "projection":
+        # <embed(y), h>: how well the features match class y; one vector per class.
+        class_vectors = layers.Embedding(num_classes, 7 * 7 * 2 * width,
+                                         embeddings_initializer=normal_init(),
+                                         name="label_embedding")(labels)
+        logits = layers.Add()([logits, layers.Dot(axes=1)([class_vectors, features])])
+    model = keras.Model([images, labels], logits, name="discriminator")
+    assert model.output_shape == (None, 1)
+    return model
+
+
+def _dcgan28_features(x, width: int, dropout: float, batch_norm: bool):
+    """The DCGAN-28 discriminator's body on ``x`` [B, 28, 28, C]: two stride-2 convolutions
+    (LeakyReLU, dropout; BatchNorm after the second only), flattened to [B, 7 * 7 * 2 * width]."""
     x = layers.Conv2D(width, 4, strides=2, padding="same", kernel_initializer=normal_init())(x)
     x = layers.LeakyReLU(negative_slope=0.2)(x)
     if dropout:
@@ -101,18 +118,7 @@ def build_cgan28_discriminator(num_classes: int = 10, width: int = 64, channels:
     if dropout:
         x = layers.Dropout(dropout)(x)
     assert tuple(x.shape) == (None, 7, 7, 2 * width)
-    features = layers.Flatten()(x)
-    logits = layers.Dense(1, kernel_initializer=normal_init())(features)
-
-    if conditioning == "projection":
-        # <embed(y), h>: how well the features match class y; one vector per class.
-        class_vectors = layers.Embedding(num_classes, 7 * 7 * 2 * width,
-                                         embeddings_initializer=normal_init(),
-                                         name="label_embedding")(labels)
-        logits = layers.Add()([logits, layers.Dot(axes=1)([class_vectors, features])])
-    model = keras.Model([images, labels], logits, name="discriminator")
-    assert model.output_shape == (None, 1)
-    return model
+    return layers.Flatten()(x)
 
 
 def build_cgan_mlp_generator(latent_dim: int = 100, num_classes: int = 10, embed_dim: int = 50,
