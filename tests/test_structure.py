@@ -8,9 +8,12 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "gan_lib"
+# The gan_lib that the tests import: the checkout's, or the installed copy where the tests run
+# without one beside them (CI's Colab leg). find_spec locates it without running its code.
+PACKAGE = Path(importlib.util.find_spec("gan_lib").origin).parent
 MAX_FUNCTION_LINES = 50  # docstring included: end_lineno - lineno + 1
 MAX_MODULE_LINES = 250
 
