@@ -58,7 +58,7 @@ def run_one(base: str, update: str, batchnorm: str, steps: int, seed: int, sampl
     from gan_lib.metrics.classifier import evaluate_images
     from gan_lib.metrics.detect import detection_rate
     from gan_lib.metrics.encoder import kernel_inception_distance
-    from gan_lib.training import train
+    from gan_lib.run.training import train
 
     config = dataclasses.replace(get_config(base, quick=False), update=update,
                                  batchnorm=batchnorm, ema_decay=None, seed=seed, steps=steps,

@@ -66,7 +66,7 @@ def measure(samples: np.ndarray, config: GANConfig,
 def evaluate_run(run_dir: str | os.PathLike, n: int = 2000,
                  data_root: str | os.PathLike | None = None, seed: int = 0) -> dict:
     """Metrics of a finished run's ``generator.keras``; also written to ``metrics.json``."""
-    from gan_lib.run_folder import RunFolder
+    from gan_lib.run.folder import RunFolder
     from gan_lib.sampling import sample
 
     folder = RunFolder(run_dir)

@@ -9,7 +9,7 @@ file this large with a confirmation page). Pack a finished run, not one that is 
 http(s):// or file:// URL, downloads it once into ``cache_dir`` (on Colab a Drive folder, so a
 new runtime loads it without the network), checks the file's SHA-256 and every member against the
 manifest, unpacks it with the safe extraction of ``gan_lib.data.archives`` and opens it
-(``gan_lib.training.open_run``): the same ``RunResult`` that ``train`` returns, no training.
+(``gan_lib.open_run``): the same ``Run`` that ``train`` returns, no training.
 
 A truncated file, a member changed after packing or a wrong checksum is one ``GanLibError``.
 """
@@ -29,8 +29,8 @@ from gan_lib.data.archives import extract_archive
 from gan_lib.data.download import download, file_digest
 from gan_lib.data.paths import outputs_root
 from gan_lib.errors import GanLibError
-from gan_lib.frames import FrameStore
-from gan_lib.run_folder import RunFolder
+from gan_lib.run.folder import RunFolder
+from gan_lib.run.frames import FrameStore
 
 MANIFEST = "MANIFEST.json"
 FORMAT = "gan_lib packed run"
@@ -173,10 +173,10 @@ def load_run(source: str | os.PathLike, sha256: str | None = None,
     """A shared run, ready to look at: ``fetch_packed_run`` then ``open_run``.
 
     Returns:
-        A ``gan_lib.training.RunResult`` (``stopped == "loaded"``) whose ``out_dir`` is the
+        A ``gan_lib.Run`` (``stopped == "loaded"``) whose ``out_dir`` is the
         unpacked folder: ``sample``, ``evaluate_run`` and the lessons' result cells take it as
         they take a run trained in the notebook.
     """
-    from gan_lib.training import open_run
+    from gan_lib.run.training import open_run
 
     return open_run(fetch_packed_run(source, sha256, cache_dir), strategy=strategy)
