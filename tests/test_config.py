@@ -1,6 +1,6 @@
 """Each fact once: the names declared in gan_lib.names (TensorFlow-free) are what the TF modules
-implement, the config's field metadata is what validate, STRUCTURAL_FIELDS and the command line
-derive from, and a run's config.json holds only the fields that shaped it."""
+implement, the config's field metadata is what validate, STRUCTURAL_FIELDS, the command line and
+Tricks derive from, and a run's config.json holds only the fields that shaped it."""
 
 import dataclasses
 import json
@@ -78,6 +78,18 @@ def test_validate_says_each_fields_range_or_choices(changes, message):
         dataclasses.replace(get_config("toy2d"), **changes).validate()
     for optional in ("max_seconds", "gp_weight", "ema_decay", "clipvalue"):
         dataclasses.replace(get_config("toy2d"), **{optional: None}).validate()
+
+
+def test_tricks_carry_the_step_fields_of_the_config():
+    from gan_lib.tricks import Tricks
+    assert [f.name for f in dataclasses.fields(Tricks)] == [
+        *(n for n in fields_where("step") if n not in ("gp_weight", "diffaugment")),
+        "gp_weight", "diffaugment", "anneal_steps"]
+    config = dataclasses.replace(get_config("mnist_dcgan"), d_steps=2, label_flip=0.1,
+                                 diffaugment=" color ,cutout", steps=70)
+    tricks = Tricks.from_config(config, LOSSES["wgan_gp"])
+    assert (tricks.d_steps, tricks.label_flip, tricks.update) == (2, 0.1, config.update)
+    assert (tricks.gp_weight, tricks.diffaugment, tricks.anneal_steps) == (10.0, "color,cutout", 70)
 
 
 def test_config_json_says_only_what_shaped_the_run(tmp_path):
