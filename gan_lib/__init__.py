@@ -4,10 +4,11 @@
     run = train(get_config("toy2d"), "outputs/toy2d", resume="auto")
     images = sample("outputs/toy2d", 64)
 
-One module per concept (docs/ARCHITECTURE.md draws them): ``config`` and ``recipes``,
+One module per concept (docs/ARCHITECTURE.md draws them): ``config``, ``names`` and ``recipes``,
 ``data`` (datasets and the tf.data pipeline), ``models``, ``losses`` and ``tricks``, ``gan``
-(the train step) and ``build`` (a GAN from a config), ``training`` (``train``: a run from start
-to GIF), ``schedule``, ``run_folder`` (where a run's files are), ``viz``, ``gif``, ``metrics``.
+(the GAN's state), ``step`` (the train step) and ``build`` (a GAN from a config), ``training``
+(``train``: a run from start to GIF), ``schedule``, ``run_folder`` (where a run's files are),
+``viz``, ``gif``, ``metrics``.
 TensorFlow-heavy names load on first use, so ``import gan_lib`` and the command line are quick.
 """
 
