@@ -4,7 +4,7 @@
     run = train(get_config("toy2d"), "outputs/toy2d", resume="auto")
     images = sample("outputs/toy2d", 64)
 
-One module per concept (docs/ARCHITECTURE.md draws them): ``config`` and ``recipes``,
+One module per concept (docs/ARCHITECTURE.md draws them): ``config``, ``names`` and ``recipes``,
 ``data`` (datasets and the tf.data pipeline), ``models``, ``losses`` and ``tricks``, ``step``
 (the train step), ``gan`` (its state) and ``build`` (a GAN from a config), ``run`` (a run from
 its config to its GIF: ``Run``, ``train``, its folder and files), ``viz``, ``gif``, ``metrics``.

@@ -7,12 +7,13 @@ import contextlib
 import keras
 import tensorflow as tf
 
-from gan_lib.config import BATCHNORMS, GANConfig
+from gan_lib.config import GANConfig
 from gan_lib.distribute import float32_output, mixed_precision_policy, replicated_strategy
 from gan_lib.errors import GanLibError
 from gan_lib.gan import GAN
 from gan_lib.losses import get_loss
 from gan_lib.models import build_models
+from gan_lib.names import BATCHNORMS
 from gan_lib.spectral_norm import apply_spectral_norm
 from gan_lib.tricks import Tricks
 

@@ -1,6 +1,9 @@
 """Generator and discriminator builders, registered by architecture name.
 
-``build_models(config)`` returns ``(generator, discriminator)`` for any registered config.
+``build_models(config)`` returns ``(generator, discriminator)`` for any registered config. The
+names, and the config fields each builder reads, are declared in
+``gan_lib.names.ARCHITECTURE_FIELDS`` (TensorFlow-free, so a config checks its architecture
+before TensorFlow loads); ``BUILDERS`` has one builder per name, which ``registry`` checks.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from collections.abc import Callable
 
 import keras
 
-from gan_lib.config import ARCHITECTURE_FIELDS, GANConfig
+from gan_lib.config import GANConfig
 from gan_lib.errors import GanLibError
 from gan_lib.models import chollet64, conditional, dcgan, presentations64
 from gan_lib.models.mlp import (
@@ -18,6 +21,7 @@ from gan_lib.models.mlp import (
     build_mlp_image_discriminator,
     build_mlp_image_generator,
 )
+from gan_lib.names import ARCHITECTURE_FIELDS, registry
 
 Pair = tuple[keras.Model, keras.Model]
 
@@ -30,7 +34,7 @@ def _width(c: GANConfig, default: int) -> int:
     return c.model_width or default
 
 
-BUILDERS: dict[str, Callable[[GANConfig], Pair]] = {
+BUILDERS: dict[str, Callable[[GANConfig], Pair]] = registry({
     "mlp2d": lambda c: (build_mlp2d_generator(c.latent_dim, c.g_hidden),
                         build_mlp2d_discriminator(dropout=c.dropout)),
     "mlp_image": lambda c: (build_mlp_image_generator(c.latent_dim, _image_shape(c)),
@@ -61,7 +65,7 @@ BUILDERS: dict[str, Callable[[GANConfig], Pair]] = {
     "chollet64": lambda c: (
         chollet64.build_chollet64_generator(c.latent_dim, c.image_size, width=_width(c, 256)),
         chollet64.build_chollet64_discriminator(c.image_size, width=_width(c, 256))),
-}
+}, ARCHITECTURE_FIELDS, "architecture")
 
 
 def register_architecture(name: str, builder: Callable[[GANConfig], Pair],
@@ -69,7 +73,8 @@ def register_architecture(name: str, builder: Callable[[GANConfig], Pair],
     """Make ``name`` a valid ``GANConfig.architecture``, built by ``builder(config)``.
 
     ``fields``: the config fields the builder reads (e.g. ``("model_width",)``); config.json
-    keeps them. Lesson 06's exercise registers a pair of its own this way.
+    keeps them (in ``gan_lib.names.ARCHITECTURE_FIELDS``, which ``GANConfig.validate`` reads).
+    Lesson 06's exercise registers a pair of its own this way.
     """
     BUILDERS[name] = builder
     ARCHITECTURE_FIELDS[name] = tuple(fields)
