@@ -138,13 +138,13 @@ def memorisation(samples: np.ndarray, real: np.ndarray, folder=None, probes: int
     ``nearest_neighbours.png`` shows rows of 8 samples, each row above their nearest images.
     Searches at most ``search`` training images (a seeded pick) to stay within seconds.
     """
+    from gan_lib.data.pipeline import unscale_images
     from gan_lib.metrics.collapse import nearest_neighbours
-    from gan_lib.metrics.detect import as_uint8
 
     order = np.random.default_rng(seed + 1).permutation(len(real))
     probes = min(probes, len(samples), len(real) // 2)
     held, rest = real[order[:probes]], real[np.sort(order[probes:probes + search])]
-    fake = as_uint8(samples[:probes])
+    fake = unscale_images(samples[:probes])
     index, distance = nearest_neighbours(fake, rest)
     real_distance = nearest_neighbours(held, rest)[1]
     if folder is not None:

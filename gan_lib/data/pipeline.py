@@ -26,8 +26,12 @@ def scale_images(images: tf.Tensor) -> tf.Tensor:
 
 
 def unscale_images(images) -> np.ndarray:
-    """float images in [-1, 1] -> uint8 in [0, 255] (values outside are clipped)."""
-    images = np.asarray(images, dtype=np.float32)
+    """float images in [-1, 1] -> uint8 in [0, 255] (values outside are clipped); uint8
+    images are returned as they are."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    images = images.astype(np.float32)
     return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
