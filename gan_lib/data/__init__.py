@@ -3,7 +3,6 @@
 from gan_lib.data.paths import data_root, dataset_dir, outputs_root
 from gan_lib.data.pipeline import (
     image_dataset,
-    image_file_dataset,
     points_dataset,
     scale_images,
     unscale_images,
@@ -13,6 +12,6 @@ from gan_lib.data.toy import sample_toy, toy_mode_std, toy_modes
 
 __all__ = [
     "IMAGE_LOADERS", "TrainingData", "load_dataset", "load_images",
-    "data_root", "dataset_dir", "outputs_root", "image_dataset", "image_file_dataset",
-    "points_dataset", "scale_images", "unscale_images", "sample_toy", "toy_mode_std", "toy_modes",
+    "data_root", "dataset_dir", "outputs_root", "image_dataset", "points_dataset",
+    "scale_images", "unscale_images", "sample_toy", "toy_mode_std", "toy_modes",
 ]
