@@ -29,7 +29,6 @@ from gan_lib.data.archives import extract_archive
 from gan_lib.data.download import download, file_digest
 from gan_lib.data.paths import outputs_root
 from gan_lib.errors import GanLibError
-from gan_lib.frames import FrameStore
 from gan_lib.run_folder import RunFolder
 
 MANIFEST = "MANIFEST.json"
@@ -69,6 +68,8 @@ def pack_run(run_dir: str | os.PathLike, dest: str | os.PathLike | None = None) 
         raise GanLibError(f"{folder.path}: {folder.GENERATOR} is older than the last checkpoint "
                           "(the session was cut off before it wrote it): resume the run for a "
                           "moment (train ... --resume --max-seconds 1), then pack it")
+    from gan_lib.frames import FrameStore  # frames imports Matplotlib: only a pack needs it
+
     members = {name: folder.path / name for name in SHARED_FILES if (folder.path / name).is_file()}
     members.update({f"{folder.FRAMES}/{p.name}": p for p in FrameStore(folder.frames_dir).paths()})
     members.update({f"{folder.CHECKPOINTS}/{p.name}": p for p in checkpoint_files})
