@@ -69,6 +69,7 @@ def pack_run(run_dir: str | os.PathLike, dest: str | os.PathLike | None = None) 
         raise GanLibError(f"{folder.path}: {folder.GENERATOR} is older than the last checkpoint "
                           "(the session was cut off before it wrote it): resume the run for a "
                           "moment (train ... --resume --max-seconds 1), then pack it")
+
     members = {name: folder.path / name for name in SHARED_FILES if (folder.path / name).is_file()}
     members.update({f"{folder.FRAMES}/{p.name}": p for p in FrameStore(folder.frames_dir).paths()})
     members.update({f"{folder.CHECKPOINTS}/{p.name}": p for p in checkpoint_files})

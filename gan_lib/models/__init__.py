@@ -15,6 +15,7 @@ import keras
 from gan_lib.config import GANConfig
 from gan_lib.errors import GanLibError
 from gan_lib.models import chollet64, conditional, dcgan, presentations64
+from gan_lib.models.batchnorm import batchnorm_of
 from gan_lib.models.mlp import (
     build_mlp2d_discriminator,
     build_mlp2d_generator,
@@ -40,27 +41,32 @@ BUILDERS: dict[str, Callable[[GANConfig], Pair]] = registry({
     "mlp_image": lambda c: (build_mlp_image_generator(c.latent_dim, _image_shape(c)),
                             build_mlp_image_discriminator(_image_shape(c), dropout=c.dropout)),
     "dcgan28": lambda c: (
-        dcgan.build_dcgan28_generator(c.latent_dim, width=_width(c, 64), channels=c.channels),
+        dcgan.build_dcgan28_generator(c.latent_dim, width=_width(c, 64), channels=c.channels,
+                                      batchnorm=batchnorm_of(c)),
         dcgan.build_dcgan28_discriminator(width=_width(c, 64), channels=c.channels,
-                                          dropout=c.dropout, batch_norm=c.d_batch_norm)),
-    "tutorial28": lambda c: (dcgan.build_tutorial_generator(c.latent_dim),
+                                          dropout=c.dropout, batch_norm=c.d_batch_norm,
+                                          batchnorm=batchnorm_of(c))),
+    "tutorial28": lambda c: (dcgan.build_tutorial_generator(c.latent_dim, batchnorm_of(c)),
                              dcgan.build_tutorial_discriminator()),
     "cgan28": lambda c: (
         conditional.build_cgan28_generator(c.latent_dim, c.num_classes, width=_width(c, 64),
-                                           channels=c.channels),
+                                           channels=c.channels, batchnorm=batchnorm_of(c)),
         conditional.build_cgan28_discriminator(c.num_classes, width=_width(c, 64),
-                                               channels=c.channels)),
+                                               channels=c.channels, batchnorm=batchnorm_of(c))),
     "cgan_mlp": lambda c: (
         conditional.build_cgan_mlp_generator(c.latent_dim, c.num_classes,
                                              image_shape=(c.image_size, c.image_size, c.channels)),
         conditional.build_cgan_mlp_discriminator(
             c.num_classes, image_shape=(c.image_size, c.image_size, c.channels),
             dropout=c.dropout)),
-    "cats64": lambda c: (presentations64.build_cats64_generator(c.latent_dim),
-                         presentations64.build_cats64_discriminator()),
-    "dcgan64": lambda c: (presentations64.build_dcgan64_generator(c.latent_dim, _width(c, 64)),
-                          presentations64.build_dcgan64_discriminator(_width(c, 64))),
-    "upsample_mlp64": lambda c: (presentations64.build_faces_upsample_generator(c.latent_dim),
+    "cats64": lambda c: (presentations64.build_cats64_generator(c.latent_dim, batchnorm_of(c)),
+                         presentations64.build_cats64_discriminator(batchnorm_of(c))),
+    "dcgan64": lambda c: (presentations64.build_dcgan64_generator(c.latent_dim, _width(c, 64),
+                                                                  batchnorm_of(c)),
+                          presentations64.build_dcgan64_discriminator(_width(c, 64),
+                                                                      batchnorm_of(c))),
+    "upsample_mlp64": lambda c: (presentations64.build_faces_upsample_generator(c.latent_dim,
+                                                                                batchnorm_of(c)),
                                  presentations64.build_faces_mlp_discriminator(c.image_size)),
     "chollet64": lambda c: (
         chollet64.build_chollet64_generator(c.latent_dim, c.image_size, width=_width(c, 256)),
