@@ -53,26 +53,26 @@ import dataclasses, json, sys, time
 t_start = float(sys.argv[1])
 name, root, out = sys.argv[2], sys.argv[3], sys.argv[4]
 import gan_lib
-from gan_lib import training, session
+from gan_lib.run import run as run_module, training
 from gan_lib.recipes import get_config
 
 marks = {}
-load = training.load_dataset
+load = run_module.load_dataset
 def timed_load(*args, **kwargs):
     t = time.time()
     data = load(*args, **kwargs)
     marks["load_s"] = time.time() - t
     marks["examples"] = data.num_examples
     return data
-training.load_dataset = timed_load
-run = session.Session.run
+run_module.load_dataset = timed_load
+run = run_module.Run.train
 def timed_run(self, *args, **kwargs):
     marks["session_start"] = time.time()
     for line in open("/proc/self/status"):  # the data path's and the models' peak
         if line.startswith("VmHWM:"):
             marks["peak_rss_before_steps_gb"] = int(line.split()[1]) * 1024 / 1e9
     return run(self, *args, **kwargs)
-session.Session.run = timed_run
+run_module.Run.train = timed_run
 
 config = dataclasses.replace(get_config(name, quick=False), steps=3, log_every=1)
 result = training.train(config, out, data_root=root, progress=False)

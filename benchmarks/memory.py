@@ -66,7 +66,7 @@ def gif_export(counts=(0, 50, 500), distinct: int = 50) -> dict[int, float]:
     """
     from gan_lib import viz
     from gan_lib.data.cats import load_cat_faces
-    from gan_lib.frames import FrameStore
+    from gan_lib.run.frames import FrameStore
 
     faces = load_cat_faces(image_size=64, progress=False)
     rng = np.random.default_rng(0)

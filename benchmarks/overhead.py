@@ -1,7 +1,7 @@
 """gan_lib's training loop against a bare ``tf.function`` loop of the same GAN, same process.
 
 Bare loop: ``gan.train_step(next(it))`` over ``iter(data.dataset.repeat())``, nothing else.
-gan_lib: the ``Session`` that ``gan_lib.train`` runs (progress bar, history rows averaged
+gan_lib: ``Run.train``, the loop that ``gan_lib.train`` runs (progress bar, history rows averaged
 over ``log_every`` steps, fixed-noise frames, the speed estimate) at the config's defaults.
 
 Both run in wall-clock slices, interleaved in ABBA order (bare, gan_lib, gan_lib, bare ...) so
@@ -23,14 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import tensorflow as tf
-
-from gan_lib import RunFolder, build_gan, generate, get_config, read_history
-from gan_lib.data import load_dataset
+from gan_lib import Run, get_config, read_history, sample_from
 from gan_lib.evaluate import measure, metric_columns
-from gan_lib.frames import FrameStore
-from gan_lib.history import History
-from gan_lib.session import Session
 
 
 def _bare(gan, data, seconds: float, every: int) -> tuple[int, float]:
@@ -60,24 +54,15 @@ def compare(name: str, seconds: float, rounds: int = 6) -> dict:
     # eval_every=0 keeps the metrics out of the slices (they are amortised below); the slices
     # end on max_seconds, long before the (raised) config.steps.
     config = dataclasses.replace(base, eval_every=0, max_seconds=seconds, steps=10**9)
-    folder = RunFolder(Path(tempfile.mkdtemp(prefix=f"overhead_{name}_")))
-    folder.open(resume=False)
-    data = load_dataset(config)
-    gan = build_gan(config)
-    fixed_noise = tf.Variable(tf.random.Generator.from_seed(config.seed + 1).normal(
-        [config.num_fixed, config.latent_dim]), trainable=False)
-    manager = folder.checkpoint_manager(tf.train.Checkpoint(gan=gan, fixed_noise=fixed_noise), 2)
-    quality = metric_columns(config)
-    history = History(folder.history_path, gan.metric_names + quality)
-    session = Session(config, gan, fixed_noise, data, folder, manager, history,
-                      FrameStore(folder.frames_dir), quality)
+    run = Run.open(config, Path(tempfile.mkdtemp(prefix=f"overhead_{name}_")))
+    gan, data, folder, manager = run.gan, run.data, run.folder, run.checkpoints
     float(gan.train_step(next(iter(data.dataset)))["d_loss"])  # traces the step
     quiet = io.StringIO()
 
     def ours(_seconds):  # the session stops itself after config.max_seconds
         rows_before = len(read_history(folder.history_path).get("step", []))
         with contextlib.redirect_stderr(quiet), contextlib.redirect_stdout(quiet):
-            session.run(int(gan.step.numpy()), progress=True)  # the bar, into a buffer
+            run.train(progress=True)  # the bar, into a buffer
         rows = read_history(folder.history_path)
         # Up to the slice's last scheduled row: the row a stopped session adds at its last
         # step (with a frame and the metrics) is paid once per session, not per step.
@@ -87,14 +72,14 @@ def compare(name: str, seconds: float, rounds: int = 6) -> dict:
     totals = {"bare": [0, 0.0], "gan_lib": [0, 0.0]}
     for r in range(rounds):  # ABBA order: a steady drift of the load cancels out
         order = (("bare", lambda s: _bare(gan, data, s, config.log_every)), ("gan_lib", ours))
-        for key, run in order if r % 2 == 0 else order[::-1]:
-            totals[key] = [a + b for a, b in zip(totals[key], run(seconds))]
+        for key, one_slice in order if r % 2 == 0 else order[::-1]:
+            totals[key] = [a + b for a, b in zip(totals[key], one_slice(seconds))]
     bare = totals["bare"][0] / totals["bare"][1]
     rate = totals["gan_lib"][0] / totals["gan_lib"][1]
 
     # Amortised per-step cost of the rarer events at the config's defaults.
     def evaluate():
-        fake = generate(gan.sampling_generator, base, base.eval_samples, seed=base.seed)
+        fake = sample_from(gan.sampling_generator, base, base.eval_samples, seed=base.seed)
         measure(fake, base, data.images)
 
     eval_s = (_timed(evaluate)

@@ -59,8 +59,6 @@ def _pipeline(results: dict) -> None:
     print(common.table(
         ["cat faces, batch 128, flips", "images/s"],
         [["decode the folder with PIL (builds gan_lib's .npy cache)", f"{r['pil_decode']:.0f}"],
-         ["tf.data from PNG files, first epoch (decode)", f"{r['files_first_epoch']:.0f}"],
-         ["tf.data from PNG files, cached epochs", f"{r['files_cached']:.0f}"],
          ["image_dataset (registry path), first epoch", f"{r['array_first_epoch']:.0f}"],
          ["image_dataset (registry path), cached epochs", f"{r['array_cached']:.0f}"]]))
 

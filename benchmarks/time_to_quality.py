@@ -64,8 +64,8 @@ def run_one(recipe: str, budget: float, every: float, samples: int, seed: int,
     from gan_lib.data import load_images
     from gan_lib.evaluate import memorisation
     from gan_lib.metrics.detect import colour_shift, detection_rate
-    from gan_lib.sampling import generate
-    from gan_lib.training import train
+    from gan_lib.run.training import train
+    from gan_lib.sampling import sample_from
 
     name, dataset, changes = parse_recipe(recipe)
     config = get_config(name, quick=False)
@@ -90,7 +90,7 @@ def run_one(recipe: str, budget: float, every: float, samples: int, seed: int,
         trained = float(result.history["seconds"][-1])
         gan = result.gan
         t = time.perf_counter()
-        fake = generate(gan.sampling_generator, config, samples, seed=seed)
+        fake = sample_from(gan.sampling_generator, config, samples, seed=seed)
         row = {"recipe": recipe, "dataset": config.dataset, "seed": seed,
                "seconds": round(trained, 1), "steps": result.step,
                "batch_size": config.batch_size,
@@ -102,7 +102,7 @@ def run_one(recipe: str, budget: float, every: float, samples: int, seed: int,
                "kid": _kid(fake, real[pick]), "real_kid": real_kid,
                "measure_s": 0.0}
         if config.ema_decay:  # the raw generator too: does the average help?
-            raw = generate(gan.generator, config, samples, seed=seed)
+            raw = sample_from(gan.generator, config, samples, seed=seed)
             row["raw_detection_rate"] = detection_rate(raw, config.dataset)
             row["raw_kid"] = _kid(raw, real[pick])
         row["measure_s"] = round(time.perf_counter() - t, 1)

@@ -58,7 +58,7 @@ def run_one(base: str, update: str, batchnorm: str, steps: int, seed: int, sampl
     from gan_lib.metrics.classifier import evaluate_images
     from gan_lib.metrics.detect import detection_rate
     from gan_lib.metrics.encoder import kernel_inception_distance
-    from gan_lib.training import train
+    from gan_lib.run.training import train
 
     config = dataclasses.replace(get_config(base, quick=False), update=update,
                                  batchnorm=batchnorm, ema_decay=None, seed=seed, steps=steps,
@@ -109,6 +109,29 @@ def child(args) -> None:
     print("RESULT " + json.dumps(row), flush=True)
 
 
+# What the table of each kind of base shows: its columns after update, BatchNorm, seeds and
+# steps (a heading and the rows' key, given as mean ± spread over seeds), the one key listed seed
+# by seed (its heading and format), and the note below, filled in from the first row.
+REPORTS = {
+    "64": dict(
+        columns=[("detection, moving stats", "detection_moving"),
+                 ("detection, batch stats", "detection_batch"), ("KID, moving", "kid_moving"),
+                 ("KID, batch", "kid_batch"), ("D(G(z)) at the end", "d_fake")],
+        per_seed=("detection per seed (moving)", "detection_moving", ".2f"),
+        note="Real cat faces: detection {real_detection_rate:.3f}, KID of real against real "
+             "{real_kid:.2f}. Mean ± sample standard deviation over seeds."),
+    "28": dict(  # a 28x28 base: the classifier's Fréchet distance and score, D ahead
+        columns=[("Fréchet distance (classifier)", "frechet_moving"),
+                 ("classifier score", "classifier_score_moving"),
+                 ("D(G(z)) at the end", "d_fake"),
+                 ("share of rows with D >= 95 %", "d_ahead_share")],
+        per_seed=("Fréchet per seed", "frechet_moving", ".1f"),
+        note="Real against real: Fréchet distance {real_frechet:.2f}. Mean ± sample standard "
+             "deviation over seeds; 'rows with D >= 95 %': logged rows after the first quarter "
+             "of the run in which D's mean accuracy on real and fake was at least 0.95."),
+}
+
+
 def report(rows: list[dict]) -> str:
     """Mean ± standard deviation over seeds, one row per arm."""
     import numpy as np
@@ -117,48 +140,18 @@ def report(rows: list[dict]) -> str:
         values = np.asarray(values, float)
         return f"{values.mean():.3f} ± {values.std(ddof=1) if len(values) > 1 else 0:.3f}"
 
-    if rows and "frechet_moving" in rows[0]:
-        return report_28(rows, spread)
-    lines = []
-    for update, batchnorm in ARMS:
-        arm = [r for r in rows if r["update"] == update and r["batchnorm"] == batchnorm]
-        if not arm:
-            continue
-        lines.append([update, batchnorm, len(arm), arm[0]["steps"],
-                      spread([r["detection_moving"] for r in arm]),
-                      spread([r["detection_batch"] for r in arm]),
-                      spread([r["kid_moving"] for r in arm]), spread([r["kid_batch"] for r in arm]),
-                      spread([r["d_fake"] for r in arm]),
-                      ", ".join(f"{r['detection_moving']:.2f}" for r in arm)])
-    real = rows[0] if rows else {}
-    head = table(["update", "BatchNorm", "seeds", "steps", "detection, moving stats",
-                  "detection, batch stats", "KID, moving", "KID, batch", "D(G(z)) at the end",
-                  "detection per seed (moving)"], lines)
-    if real:
-        head += (f"\n\nReal cat faces: detection {real['real_detection_rate']:.3f}, KID of real "
-                 f"against real {real['real_kid']:.2f}. Mean ± sample standard deviation over "
-                 "seeds.")
-    return head
-
-
-def report_28(rows: list[dict], spread) -> str:
-    """The table for a 28x28 base: the classifier's Fréchet distance and score, D ahead."""
+    kind = REPORTS["28" if rows and "frechet_moving" in rows[0] else "64"]
+    (seed_head, seed_key, seed_format), columns = kind["per_seed"], kind["columns"]
     lines = []
     for update, batchnorm in ARMS:
         arm = [r for r in rows if r["update"] == update and r["batchnorm"] == batchnorm]
         if arm:
             lines.append([update, batchnorm, len(arm), arm[0]["steps"],
-                          spread([r["frechet_moving"] for r in arm]),
-                          spread([r["classifier_score_moving"] for r in arm]),
-                          spread([r["d_fake"] for r in arm]),
-                          spread([r["d_ahead_share"] for r in arm]),
-                          ", ".join(f"{r['frechet_moving']:.1f}" for r in arm)])
-    return table(["update", "BatchNorm", "seeds", "steps", "Fréchet distance (classifier)",
-                  "classifier score", "D(G(z)) at the end", "share of rows with D >= 95 %",
-                  "Fréchet per seed"], lines) + (
-        f"\n\nReal against real: Fréchet distance {rows[0]['real_frechet']:.2f}. Mean ± sample "
-        "standard deviation over seeds; 'rows with D >= 95 %': logged rows after the first "
-        "quarter of the run in which D's mean accuracy on real and fake was at least 0.95.")
+                          *(spread([r[key] for r in arm]) for _, key in columns),
+                          ", ".join(f"{r[seed_key]:{seed_format}}" for r in arm)])
+    text = table(["update", "BatchNorm", "seeds", "steps", *(head for head, _ in columns),
+                  seed_head], lines)
+    return text + "\n\n" + kind["note"].format(**rows[0]) if rows else text
 
 
 def main() -> None:

@@ -4,10 +4,10 @@
     run = train(get_config("toy2d"), "outputs/toy2d", resume="auto")
     images = sample("outputs/toy2d", 64)
 
-One module per concept (docs/ARCHITECTURE.md draws them): ``config`` and ``recipes``,
-``data`` (datasets and the tf.data pipeline), ``models``, ``losses`` and ``tricks``, ``gan``
-(the train step) and ``build`` (a GAN from a config), ``training`` (``train``: a run from start
-to GIF), ``schedule``, ``run_folder`` (where a run's files are), ``viz``, ``gif``, ``metrics``.
+One module per concept (docs/ARCHITECTURE.md draws them): ``config``, ``names`` and ``recipes``,
+``data`` (datasets and the tf.data pipeline), ``models``, ``losses`` and ``tricks``, ``step``
+(the train step), ``gan`` (its state) and ``build`` (a GAN from a config), ``run`` (a run from
+its config to its GIF: ``Run``, ``train``, its folder and files), ``viz``, ``gif``, ``metrics``.
 TensorFlow-heavy names load on first use, so ``import gan_lib`` and the command line are quick.
 """
 
@@ -27,12 +27,12 @@ def seed_everything(seed: int) -> None:
 
 
 _LAZY = {
-    "train": "gan_lib.training", "RunResult": "gan_lib.training", "open_run": "gan_lib.training",
+    "train": "gan_lib.run.training", "open_run": "gan_lib.run.training", "Run": "gan_lib.run.run",
     "pack_run": "gan_lib.share", "load_run": "gan_lib.share",
     "GAN": "gan_lib.gan", "build_gan": "gan_lib.build", "build_models": "gan_lib.models",
     "get_loss": "gan_lib.losses", "load_dataset": "gan_lib.data", "sample_toy": "gan_lib.data",
-    "RunFolder": "gan_lib.run_folder", "read_history": "gan_lib.history",
-    "sample": "gan_lib.sampling", "generate": "gan_lib.sampling",
+    "RunFolder": "gan_lib.run.folder", "read_history": "gan_lib.run.history",
+    "sample": "gan_lib.sampling", "sample_from": "gan_lib.sampling",
     "evaluate_run": "gan_lib.evaluate", "pick_strategy": "gan_lib.distribute",
 }
 

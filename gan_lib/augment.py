@@ -14,6 +14,7 @@ from collections.abc import Callable
 import tensorflow as tf
 
 from gan_lib.errors import GanLibError
+from gan_lib.names import AUGMENTATION_NAMES, parse_policy, registry
 
 
 def _uniform(rng: tf.random.Generator | None, shape, minval=0.0, maxval=1.0, dtype=tf.float32):
@@ -71,21 +72,13 @@ def rand_cutout(x: tf.Tensor, ratio: float = 0.5,
     return x * tf.cast(~box, x.dtype)[:, :, :, None]
 
 
-AUGMENTATIONS: dict[str, Callable[..., tf.Tensor]] = {
+# One function per name of gan_lib.names.AUGMENTATION_NAMES (``registry`` checks at import);
+# ``parse_policy`` (there, TensorFlow-free, so a config checks its policy) reads those names.
+AUGMENTATIONS: dict[str, Callable[..., tf.Tensor]] = registry({
     "color": rand_color,
     "translation": rand_translation,
     "cutout": rand_cutout,
-}
-
-
-def parse_policy(policy: str) -> tuple[str, ...]:
-    """``"color, translation"`` -> ``("color", "translation")``; unknown names are an error."""
-    names = tuple(p.strip() for p in policy.split(",") if p.strip())
-    unknown = [n for n in names if n not in AUGMENTATIONS]
-    if unknown:
-        raise GanLibError(f"unknown DiffAugment {', '.join(unknown)} in {policy!r}; "
-                          f"use a comma-separated subset of {', '.join(AUGMENTATIONS)}")
-    return names
+}, AUGMENTATION_NAMES, "DiffAugment")
 
 
 def diff_augment(x: tf.Tensor, policy: str = "color,translation,cutout",

@@ -3,27 +3,40 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import keras
 import tensorflow as tf
 
-from gan_lib.config import BATCHNORMS, GANConfig
+from gan_lib.config import GANConfig
 from gan_lib.distribute import float32_output, mixed_precision_policy, replicated_strategy
 from gan_lib.errors import GanLibError
 from gan_lib.gan import GAN
 from gan_lib.losses import get_loss
 from gan_lib.models import build_models
+from gan_lib.names import BATCHNORMS
 from gan_lib.spectral_norm import apply_spectral_norm
 from gan_lib.tricks import Tricks
 
 
-def set_batchnorm(model: keras.Model, momentum: float, epsilon: float) -> None:
-    """Give every BatchNormalization layer of ``model`` these moving-average settings."""
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.momentum, layer.epsilon = momentum, epsilon
-        elif isinstance(layer, keras.Model):  # a model inside a model
-            set_batchnorm(layer, momentum, epsilon)
+def _check_batchnorm(config: GANConfig, *models: keras.Model) -> None:
+    """Warn when a builder did not give its BatchNorm layers ``config.batchnorm``'s settings
+    (gan_lib's builders take them as ``batchnorm=``; one registered by hand may not)."""
+    def bn_layers(model):
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                yield layer
+            elif isinstance(layer, keras.Model):  # a model inside a model
+                yield from bn_layers(layer)
+
+    wanted = BATCHNORMS[config.batchnorm]
+    found = {(bn.momentum, bn.epsilon) for model in models for bn in bn_layers(model)}
+    if found - {wanted}:
+        warnings.warn(f"architecture {config.architecture!r} builds BatchNorm layers with "
+                      f"(momentum, epsilon) {sorted(found - {wanted})}, not batchnorm="
+                      f"{config.batchnorm!r}'s {wanted}: pass batchnorm=batchnorm_of(c) "
+                      "(gan_lib.models.batchnorm) to gan_lib's builders, or build them with "
+                      "batchnorm_layer(batchnorm_of(c))", stacklevel=3)
 
 
 def make_optimizer(learning_rate: float, beta_1: float = 0.5, beta_2: float = 0.999,
@@ -54,8 +67,7 @@ def build_gan(config: GANConfig, strategy: tf.distribute.Strategy | None = None)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope, mixed_precision_policy(config.mixed_precision):
         generator, discriminator = build_models(config)
-        set_batchnorm(generator, *BATCHNORMS[config.batchnorm])
-        set_batchnorm(discriminator, *BATCHNORMS[config.batchnorm])
+        _check_batchnorm(config, generator, discriminator)
         if config.spectral_norm:
             discriminator = apply_spectral_norm(discriminator)
         if config.mixed_precision:

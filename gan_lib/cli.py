@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from gan_lib.config import BATCHNORMS, LOSS_NAMES, UPDATES, quick_mode
+from gan_lib.config import field_choices, quick_mode
 from gan_lib.errors import GanLibError
 from gan_lib.recipes import CONFIGS, get_config
 
@@ -65,11 +65,14 @@ def _add_train_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--batch-size", type=_positive_int)
     t.add_argument("--seed", type=_non_negative_int)
     t.add_argument("--data", help="dataset root laid out as data/ (default: $GAN_LIB_DATA, data/)")
-    t.add_argument("--distribution", choices=("ring", "grid", "sine"), help="toy2d data")
-    t.add_argument("--loss", choices=LOSS_NAMES, help="the loss pair (default: the config's)")
-    t.add_argument("--update", choices=UPDATES,
+    # the choices are the config fields' own (GANConfig's metadata, gan_lib.names)
+    t.add_argument("--distribution", choices=field_choices("toy_distribution"),
+                   help="toy2d data")
+    t.add_argument("--loss", choices=field_choices("loss"),
+                   help="the loss pair (default: the config's)")
+    t.add_argument("--update", choices=field_choices("update"),
                    help="D and G from one forward pass, or D first then G (default: the config's)")
-    t.add_argument("--batchnorm", choices=tuple(BATCHNORMS),
+    t.add_argument("--batchnorm", choices=field_choices("batchnorm"),
                    help="BatchNorm's moving averages: Keras' or PyTorch's defaults")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
     t.add_argument("--quick", action="store_true", help="few-steps variant (as GAN_LIB_QUICK=1)")

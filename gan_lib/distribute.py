@@ -2,7 +2,7 @@
 
 ``pick_strategy()`` chooses the strategy and says what it chose, for a notebook to print;
 ``gan_lib.build.build_gan(config, strategy)`` builds the models and optimisers in its scope and
-``gan_lib.training.train(config, strategy=...)`` feeds it. What one step does under a strategy
+``gan_lib.run.training.train(config, strategy=...)`` feeds it. What one step does under a strategy
 (synchronous data parallelism: the global batch split over the replicas, z drawn once and
 split, each replica's loss counted 1/replicas, the metrics averaged) is ``gan_lib.step``'s.
 

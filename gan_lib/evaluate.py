@@ -6,12 +6,16 @@ score analogue, 1 to 10) and the share of the rarest class (mode collapse shows 
 Cats and faces (64x64): the share of samples in which OpenCV's face detector finds a face, how
 far the samples' colours are from the data's (``gan_lib.metrics.detect``), and the kernel
 inception distance in the features of an encoder trained here (``gan_lib.metrics.encoder``).
+``METRICS`` is the one table of which dataset gets which numbers: ``metric_columns``, ``measure``
+and ``evaluate_run`` read it (a new kind of data: one ``Metrics`` entry).
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,67 +30,99 @@ IMAGE_COLUMNS = ("frechet_distance", "classifier_score", "min_class_share")
 DETECTOR_COLUMNS = ("detection_rate", "colour_shift", "kid")
 
 
+def _toy(samples: np.ndarray, config: GANConfig, real_images=None) -> dict[str, float]:
+    return toy_metrics(samples, config.toy_distribution)
+
+
+def _classifier(samples: np.ndarray, config: GANConfig,
+                real_images: np.ndarray | None = None) -> dict[str, float]:
+    from gan_lib.metrics.classifier import evaluate_images
+
+    return evaluate_images(samples, config.dataset, real_images=real_images)
+
+
+def _detector(samples: np.ndarray, config: GANConfig,
+              real_images: np.ndarray | None = None) -> dict[str, float]:
+    result = {}
+    if real_images is not None:
+        result["colour_shift"] = colour_shift(samples, real_images)
+        if np.shape(samples)[1:] == IMAGE_SHAPE:
+            try:
+                result["kid"] = kernel_inception_distance(samples, real_images, seed=config.seed)
+            except GanLibError as e:  # no encoder weights (a partial install): train on
+                warnings.warn(f"no KID: {e}", stacklevel=3)
+    try:
+        result["detection_rate"] = detection_rate(samples, config.dataset)
+    except GanLibError as e:  # no cascade classifier here: say so, and train on
+        warnings.warn(f"no detection rate: {e}", stacklevel=3)
+    return result
+
+
+def _detector_beside(result: dict, samples: np.ndarray, real: np.ndarray, config: GANConfig,
+                     folder, n: int, seed: int) -> dict[str, float]:
+    """The detector's numbers for real images, beside the samples', and memorisation."""
+    extra = {}
+    order = np.random.default_rng(seed).permutation(len(real))
+    if "detection_rate" in result:  # the detector's own misses
+        extra["real_detection_rate"] = detection_rate(real[order[:n]], config.dataset)
+    k = min(n, len(real) // 2)
+    if "kid" in result and k >= 2:  # real against other real images: what ~0 looks like
+        extra["real_kid"] = kernel_inception_distance(real[order[:k]], real[order[k:2 * k]],
+                                                      seed=seed)
+    return {**extra, **memorisation(samples, real, folder, seed=seed)}
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """How one kind of data is measured: during training and by ``evaluate_run``."""
+
+    columns: Callable[[GANConfig], tuple[str, ...]]  # history.csv's quality columns
+    measure: Callable[..., dict[str, float]]  # (samples, config, real_images) -> numbers
+    real_images: bool = False  # evaluate_run compares with the real images
+    beside: Callable[..., dict[str, float]] | None = None  # evaluate_run's numbers besides
+
+
+TOY = Metrics(lambda c: TOY_COLUMNS[c.toy_distribution], _toy)
+CLASSIFIER = Metrics(lambda c: IMAGE_COLUMNS, _classifier, real_images=True)
+DETECTOR = Metrics(lambda c: DETECTOR_COLUMNS, _detector, real_images=True,
+                   beside=_detector_beside)
+# dataset -> how it is measured; a dataset not here gets no quality numbers
+METRICS: dict[str, Metrics] = {"toy2d": TOY, **dict.fromkeys(CLASSIFIER_DATASETS, CLASSIFIER),
+                               **dict.fromkeys(CASCADES, DETECTOR)}
+
+
 def metric_columns(config: GANConfig) -> tuple[str, ...]:
     """The quality columns ``history.csv`` gets for ``config``."""
-    if config.is_2d:
-        return TOY_COLUMNS[config.toy_distribution]
-    if config.dataset in CLASSIFIER_DATASETS:
-        return IMAGE_COLUMNS
-    return DETECTOR_COLUMNS if config.dataset in CASCADES else ()
+    kind = METRICS.get(config.dataset)
+    return kind.columns(config) if kind else ()
 
 
 def measure(samples: np.ndarray, config: GANConfig,
             real_images: np.ndarray | None = None) -> dict[str, float]:
     """The quality numbers of ``samples`` (points, or images in [-1, 1] or uint8) for
     ``config``'s data; {} where there is no metric for it."""
-    if config.is_2d:
-        return toy_metrics(samples, config.toy_distribution)
-    if config.dataset in CASCADES:
-        result = {}
-        if real_images is not None:
-            result["colour_shift"] = colour_shift(samples, real_images)
-            if np.shape(samples)[1:] == IMAGE_SHAPE:
-                try:
-                    result["kid"] = kernel_inception_distance(samples, real_images,
-                                                              seed=config.seed)
-                except GanLibError as e:  # no encoder weights (a partial install): train on
-                    warnings.warn(f"no KID: {e}", stacklevel=2)
-        try:
-            result["detection_rate"] = detection_rate(samples, config.dataset)
-        except GanLibError as e:  # no cascade classifier here: say so, and train on
-            warnings.warn(f"no detection rate: {e}", stacklevel=2)
-        return result
-    if config.dataset not in CLASSIFIER_DATASETS:
-        return {}
-    from gan_lib.metrics.classifier import evaluate_images
-
-    return evaluate_images(samples, config.dataset, real_images=real_images)
+    kind = METRICS.get(config.dataset)
+    return kind.measure(samples, config, real_images) if kind else {}
 
 
 def evaluate_run(run_dir: str | os.PathLike, n: int = 2000,
                  data_root: str | os.PathLike | None = None, seed: int = 0) -> dict:
     """Metrics of a finished run's ``generator.keras``; also written to ``metrics.json``."""
-    from gan_lib.run_folder import RunFolder
+    from gan_lib.run.folder import RunFolder
     from gan_lib.sampling import sample
 
     folder = RunFolder(run_dir)
     config = folder.read_config()
+    kind = METRICS.get(config.dataset)
     samples = sample(run_dir, n, seed=seed)
     real = None
-    if config.dataset in CLASSIFIER_DATASETS or config.dataset in CASCADES:
+    if kind and kind.real_images:
         from gan_lib.data import load_images
 
         real, _ = load_images(config.dataset, data_root, config.image_size)
     result = {"config": config.name, "samples": n, **measure(samples, config, real)}
-    if config.dataset in CASCADES:  # the same numbers for real images, beside the samples'
-        order = np.random.default_rng(seed).permutation(len(real))
-        if "detection_rate" in result:  # the detector's own misses
-            result["real_detection_rate"] = detection_rate(real[order[:n]], config.dataset)
-        k = min(n, len(real) // 2)
-        if "kid" in result and k >= 2:  # real against other real images: what ~0 looks like
-            result["real_kid"] = kernel_inception_distance(real[order[:k]],
-                                                           real[order[k:2 * k]], seed=seed)
-        result.update(memorisation(samples, real, folder, seed=seed))
+    if kind and kind.beside:
+        result.update(kind.beside(result, samples, real, config, folder, n, seed))
     folder.write_metrics(result)
     return result
 
@@ -102,13 +138,13 @@ def memorisation(samples: np.ndarray, real: np.ndarray, folder=None, probes: int
     ``nearest_neighbours.png`` shows rows of 8 samples, each row above their nearest images.
     Searches at most ``search`` training images (a seeded pick) to stay within seconds.
     """
+    from gan_lib.data.pipeline import unscale_images
     from gan_lib.metrics.collapse import nearest_neighbours
-    from gan_lib.metrics.detect import as_uint8
 
     order = np.random.default_rng(seed + 1).permutation(len(real))
     probes = min(probes, len(samples), len(real) // 2)
     held, rest = real[order[:probes]], real[np.sort(order[probes:probes + search])]
-    fake = as_uint8(samples[:probes])
+    fake = unscale_images(samples[:probes])
     index, distance = nearest_neighbours(fake, rest)
     real_distance = nearest_neighbours(held, rest)[1]
     if folder is not None:

@@ -7,7 +7,7 @@ TF-GAN says a GAN in four steps; so does gan_lib:
    runs it): one discriminator and one generator update per batch, simultaneous (the TF DCGAN
    tutorial) or alternating (the PyTorch one; ``GANConfig.update``), replicas and loss scaling,
    the metrics,
-4. run it: ``gan_lib.training.train`` (history, frames, checkpoints, GIF in a run folder).
+4. run it: ``gan_lib.run.training.train`` (history, frames, checkpoints, GIF in a run folder).
 
 ``gan_lib.build.build_gan(config)`` does steps 1-3 from a config. Tricks are Python-level
 switches read when the step is traced, so a switched-off trick costs nothing per step. So are the
@@ -35,7 +35,7 @@ class GAN(tf.Module):
 
     Everything that must survive a restart is an attribute (and so tracked by
     ``tf.train.Checkpoint``): both models, both optimisers (Adam's moments), the step counter,
-    the random generator that draws the noise, and the generator's average (``ema``) if on.
+    the random generator of every draw (``rng``), and the generator's average (``ema``) if on.
 
     ``tricks`` (``gan_lib.tricks.Tricks``; the default switches them off) says how the step
     plays the game; ``ema_decay`` keeps an average of G's weights for samples. Speed:
@@ -58,7 +58,13 @@ class GAN(tf.Module):
         self.conditional = conditional  # models take [z, labels] and [images, labels]
         self.tricks = tricks or Tricks()
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        self.noise = tf.random.Generator.from_seed(seed)
+        # Every random draw of the step: z, label flips, DiffAugment, instance noise, the
+        # penalty's mix. Checkpointed under its first name, "noise", so that runs saved before
+        # the rename resume (tracked by hand: as an attribute it would be saved as "rng").
+        self._setattr_tracking = False
+        self.rng = tf.random.Generator.from_seed(seed)
+        self._setattr_tracking = True
+        self._track_trackable(self.rng, name="noise")
         self.ema = EMA(generator, ema_decay) if ema_decay is not None else None
         # Build the optimisers' slots now, so a checkpoint restores Adam's moments at once
         # (instead of deferring them to the first update) and the first step does not retrace.
@@ -115,7 +121,7 @@ class GAN(tf.Module):
 
     def sample_noise(self, n: int) -> tf.Tensor:
         """Standard-normal noise ``[n, latent_dim]`` from the GAN's own (checkpointed) generator."""
-        return self.noise.normal([n, self.latent_dim])
+        return self.rng.normal([n, self.latent_dim])
 
     def generate(self, z: tf.Tensor, labels: tf.Tensor | None = None,
                  training: bool = False) -> tf.Tensor:

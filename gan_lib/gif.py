@@ -1,6 +1,6 @@
 """An animated GIF from frames (arrays or image files), encoded by Pillow.
 
-A run's frames are PNG files under ``frames/`` (``gan_lib.frames.FrameStore``), each saved the
+A run's frames are PNG files under ``frames/`` (``gan_lib.run.frames.FrameStore``), each saved the
 moment it is drawn, so a killed or disconnected run loses none of them. The GIF is encoded by
 Pillow (``save_all`` with ``append_images``) from them, read one at a time, into a temporary file
 that replaces the old GIF only when complete.

@@ -6,8 +6,9 @@ sum.
 Working on logits with ``softplus`` is the numerically safe form of the cross-entropy
 (``-log sigmoid(l) = softplus(-l)``), so no probability is ever rounded to 0 or 1.
 
-Pick a pair by name from ``LOSSES`` (config field ``loss``): ``minimax``, ``non_saturating``,
-``lsgan``, ``hinge``, ``wgan_gp`` and ``relativistic``. ``wgan_gp`` also needs
+Pick a pair by name from ``LOSSES`` (config field ``loss``; the names are declared in
+``gan_lib.names.LOSS_NAMES``): ``minimax``, ``non_saturating``, ``lsgan``, ``hinge``, ``wgan_gp``
+and ``relativistic``. ``wgan_gp`` also needs
 ``gradient_penalty``, which calls the critic itself; the train step adds it.
 """
 
@@ -19,6 +20,7 @@ from typing import NamedTuple
 import tensorflow as tf
 
 from gan_lib.errors import GanLibError
+from gan_lib.names import LOSS_NAMES, registry
 
 
 def _bce_real(logits: tf.Tensor, target: float) -> tf.Tensor:
@@ -189,7 +191,8 @@ class LossPair(NamedTuple):
     has_targets: bool = False
 
 
-LOSSES: dict[str, LossPair] = {
+# One pair per name of gan_lib.names.LOSS_NAMES, in its order (``registry`` checks at import).
+LOSSES: dict[str, LossPair] = registry({
     "minimax": LossPair(minimax_generator_loss, minimax_discriminator_loss, has_targets=True),
     "non_saturating": LossPair(non_saturating_generator_loss, non_saturating_discriminator_loss,
                                has_targets=True),
@@ -198,7 +201,7 @@ LOSSES: dict[str, LossPair] = {
     "wgan_gp": LossPair(wasserstein_generator_loss, wasserstein_critic_loss, gp_weight=10.0),
     "relativistic": LossPair(relativistic_generator_loss, relativistic_discriminator_loss,
                              generator_uses_real=True, has_targets=True),
-}
+}, LOSS_NAMES, "loss")
 
 
 def get_loss(name: str) -> LossPair:

@@ -1,4 +1,4 @@
-"""Generated samples: one ``generate`` for training frames, evaluation and finished runs.
+"""Generated samples: one ``sample_from`` for training frames, evaluation and finished runs.
 
 Labels of a conditional GAN follow one convention: ``label`` given, every sample is of that
 class; else the classes take turns (sample i has class i mod K), except for progress frames,
@@ -21,10 +21,12 @@ def grid_labels(num_classes: int, n: int) -> np.ndarray:
     return np.repeat(np.arange(num_classes), per_class)[:n].astype(np.int32)
 
 
-def generate(generator, config: GANConfig, n: int | None = None, *, seed: int = 0,
-             z: np.ndarray | None = None, labels: np.ndarray | None = None,
-             label: int | None = None, batch_size: int | None = None) -> np.ndarray:
-    """``G(z)`` for ``n`` standard-normal ``z`` drawn with ``seed`` (or the given ``z``).
+def sample_from(generator, config: GANConfig, n: int | None = None, *, seed: int = 0,
+                z: np.ndarray | None = None, labels: np.ndarray | None = None,
+                label: int | None = None, batch_size: int | None = None) -> np.ndarray:
+    """``G(z)`` for ``n`` standard-normal ``z`` drawn with ``seed`` (or the given ``z``), as
+    NumPy, in batches, from any generator model (``GAN.generate`` is one call of the GAN's
+    own generator on tensors, inside the train step or a notebook cell).
 
     Args:
         generator: a Keras generator (``gan.sampling_generator``, or a loaded generator.keras).
@@ -65,7 +67,7 @@ def sample(run_dir: str | os.PathLike, n: int, seed: int = 0,
         uint8 ``[n, H, W, C]`` for image configs, float32 ``[n, 2]`` for 2D ones.
     """
     from gan_lib.data.pipeline import unscale_images
-    from gan_lib.run_folder import RunFolder
+    from gan_lib.run.folder import RunFolder
 
     folder = RunFolder(run_dir)
     generator = folder.load_generator()  # first: "train it first" is the likelier mistake
@@ -73,6 +75,6 @@ def sample(run_dir: str | os.PathLike, n: int, seed: int = 0,
     if label is not None and not config.num_classes:
         raise GanLibError(f"{run_dir} is not a conditional run: --label needs a conditional "
                           "config")
-    out = generate(generator, config, n, seed=seed, label=label)
+    out = sample_from(generator, config, n, seed=seed, label=label)
     return out if config.is_2d else unscale_images(out)
 

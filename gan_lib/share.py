@@ -9,7 +9,7 @@ file this large with a confirmation page). Pack a finished run, not one that is 
 http(s):// or file:// URL, downloads it once into ``cache_dir`` (on Colab a Drive folder, so a
 new runtime loads it without the network), checks the file's SHA-256 and every member against the
 manifest, unpacks it with the safe extraction of ``gan_lib.data.archives`` and opens it
-(``gan_lib.training.open_run``): the same ``RunResult`` that ``train`` returns, no training.
+(``gan_lib.open_run``): the same ``Run`` that ``train`` returns, no training.
 
 A truncated file, a member changed after packing or a wrong checksum is one ``GanLibError``.
 """
@@ -29,8 +29,8 @@ from gan_lib.data.archives import extract_archive
 from gan_lib.data.download import download, file_digest
 from gan_lib.data.paths import outputs_root
 from gan_lib.errors import GanLibError
-from gan_lib.frames import FrameStore
-from gan_lib.run_folder import RunFolder
+from gan_lib.run.folder import RunFolder
+from gan_lib.run.frames import FrameStore
 
 MANIFEST = "MANIFEST.json"
 FORMAT = "gan_lib packed run"
@@ -69,6 +69,7 @@ def pack_run(run_dir: str | os.PathLike, dest: str | os.PathLike | None = None) 
         raise GanLibError(f"{folder.path}: {folder.GENERATOR} is older than the last checkpoint "
                           "(the session was cut off before it wrote it): resume the run for a "
                           "moment (train ... --resume --max-seconds 1), then pack it")
+
     members = {name: folder.path / name for name in SHARED_FILES if (folder.path / name).is_file()}
     members.update({f"{folder.FRAMES}/{p.name}": p for p in FrameStore(folder.frames_dir).paths()})
     members.update({f"{folder.CHECKPOINTS}/{p.name}": p for p in checkpoint_files})
@@ -173,10 +174,10 @@ def load_run(source: str | os.PathLike, sha256: str | None = None,
     """A shared run, ready to look at: ``fetch_packed_run`` then ``open_run``.
 
     Returns:
-        A ``gan_lib.training.RunResult`` (``stopped == "loaded"``) whose ``out_dir`` is the
+        A ``gan_lib.Run`` (``stopped == "loaded"``) whose ``out_dir`` is the
         unpacked folder: ``sample``, ``evaluate_run`` and the lessons' result cells take it as
         they take a run trained in the notebook.
     """
-    from gan_lib.training import open_run
+    from gan_lib.run.training import open_run
 
     return open_run(fetch_packed_run(source, sha256, cache_dir), strategy=strategy)

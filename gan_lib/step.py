@@ -144,16 +144,16 @@ def discriminator_update(gan, real, labels, z) -> dict[str, tf.Tensor]:
 
 
 def _d_input(gan, x: tf.Tensor) -> tf.Tensor:
-    return discriminator_input(x, gan.tricks, gan.step, gan.noise)
+    return discriminator_input(x, gan.tricks, gan.step, gan.rng)
 
 
 def _d_loss(gan, real_logits, fake_logits, real_in, fake_in, labels):
     """(d_loss, real term, fake term, penalty or None): the tricks' loss plus the penalty."""
-    d_real, d_fake = discriminator_loss(gan.loss, real_logits, fake_logits, gan.tricks, gan.noise)
+    d_real, d_fake = discriminator_loss(gan.loss, real_logits, fake_logits, gan.tricks, gan.rng)
     if not gan.tricks.gp_weight:
         return d_real + d_fake, d_real, d_fake, None
     critic = functools.partial(gan.discriminator, training=True)
-    penalty = gradient_penalty(critic, real_in, fake_in, labels, rng=gan.noise)
+    penalty = gradient_penalty(critic, real_in, fake_in, labels, rng=gan.rng)
     return d_real + d_fake + gan.tricks.gp_weight * penalty, d_real, d_fake, penalty
 
 

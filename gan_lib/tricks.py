@@ -1,61 +1,60 @@
 """The stabilisation tricks of the train step, each a few lines of pure TensorFlow.
 
-``Tricks`` says which are on (``Tricks.from_config``); the step (``gan_lib.step``) calls
-``discriminator_input`` on what D sees and ``discriminator_loss`` for D's loss. Adding a trick is
-a field here, its function here, and a ``GANConfig`` field to switch it on. The gradient penalty
-is in ``gan_lib.losses``, the generator's weight average in ``gan_lib.ema`` and spectral
-normalisation in ``gan_lib.spectral_norm``: each is a thing of its own, not a line of the step.
+``Tricks`` is what the step reads to play the game (``Tricks.from_config``); the step
+(``gan_lib.step``) calls ``discriminator_input`` on what D sees and ``discriminator_loss`` for D's
+loss. Each trick is a ``GANConfig`` field marked ``step=True``, documented there, which ``Tricks``
+carries as it is; ``Tricks`` adds only what follows from the fields and the loss pair. Adding a
+trick is that field and its function here. The gradient penalty is in ``gan_lib.losses``, the
+generator's weight average in ``gan_lib.ema`` and spectral normalisation in
+``gan_lib.spectral_norm``: each is a thing of its own, not a line of the step.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 
 import tensorflow as tf
 
-from gan_lib.augment import diff_augment, parse_policy
-from gan_lib.config import GANConfig
+from gan_lib.augment import diff_augment
+from gan_lib.config import GANConfig, fields_where
 from gan_lib.errors import GanLibError
 from gan_lib.losses import LossPair
+from gan_lib.names import parse_policy
+
+# What Tricks holds beyond the config's step fields, or instead of them: (type, default).
+_DERIVED = {
+    "gp_weight": (float, 0.0),  # the config's, or the loss pair's own when that is None
+    "diffaugment": (str, ""),  # the policy's names, checked, joined by commas
+    "anneal_steps": (int, 1),  # instance noise reaches 0 here: the config's ``steps``
+}
 
 
-@dataclass(frozen=True)
-class Tricks:
-    """How the step plays the game; the defaults switch every trick off.
+def _from_config(cls, config: GANConfig, loss: LossPair):
+    """The config's tricks; ``gp_weight`` None means the loss pair's own (wgan_gp: 10)."""
+    if config.label_smoothing and not loss.has_targets:
+        raise GanLibError("label_smoothing needs a loss with targets (minimax, "
+                          "non_saturating, lsgan, relativistic); hinge and wgan_gp have none")
+    gp = loss.gp_weight if config.gp_weight is None else config.gp_weight
+    same = {name: getattr(config, name) for name in fields_where("step") if name not in _DERIVED}
+    return cls(**same, gp_weight=float(gp), diffaugment=",".join(parse_policy(config.diffaugment)),
+               anneal_steps=max(1, int(config.steps)))
 
-    ``d_steps``: D updates per step (the extra ones first, each with fresh noise on the same real
-    batch); ``g_steps``: G updates per step; ``update``: "simultaneous" (one forward pass, both
-    updated; the TF DCGAN tutorial) or "alternating" (D first, then G against the updated D; the
-    PyTorch DCGAN tutorial); ``gp_weight``: gradient penalty weight (0: none);
-    ``label_smoothing``: D's real target is 1 - s (Salimans et al. 2016); ``label_flip``: chance
-    that a real/fake pair swaps roles; ``instance_noise``: std of Gaussian noise on D's inputs,
-    annealed linearly to 0 over ``anneal_steps`` (Sønderby et al. 2016); ``diffaugment``: a
-    DiffAugment policy (Zhao et al. 2020).
-    """
 
-    d_steps: int = 1
-    g_steps: int = 1
-    update: str = "simultaneous"
-    gp_weight: float = 0.0
-    label_smoothing: float = 0.0
-    label_flip: float = 0.0
-    instance_noise: float = 0.0
-    anneal_steps: int = 1
-    diffaugment: str = ""
+def _fields() -> list:
+    config = {f.name: f for f in dataclasses.fields(GANConfig)}
+    same = [(name, config[name].type, dataclasses.field(default=config[name].default))
+            for name in fields_where("step") if name not in _DERIVED]
+    return same + [(name, kind, dataclasses.field(default=default))
+                   for name, (kind, default) in _DERIVED.items()]
 
-    @classmethod
-    def from_config(cls, config: GANConfig, loss: LossPair) -> Tricks:
-        """The config's tricks; ``gp_weight`` None means the loss pair's own (wgan_gp: 10)."""
-        if config.label_smoothing and not loss.has_targets:
-            raise GanLibError("label_smoothing needs a loss with targets (minimax, "
-                              "non_saturating, lsgan, relativistic); hinge and wgan_gp have none")
-        gp = loss.gp_weight if config.gp_weight is None else config.gp_weight
-        return cls(d_steps=config.d_steps, g_steps=config.g_steps, update=config.update,
-                   gp_weight=float(gp), label_smoothing=float(config.label_smoothing),
-                   label_flip=float(config.label_flip),
-                   instance_noise=float(config.instance_noise),
-                   anneal_steps=max(1, int(config.steps)),
-                   diffaugment=",".join(parse_policy(config.diffaugment)))
+
+# Frozen: plain Python values, read when the step is traced, so a trick that is off adds no op.
+Tricks = dataclasses.make_dataclass("Tricks", _fields(), frozen=True, namespace={
+    "from_config": classmethod(_from_config), "__module__": __name__,
+    "__doc__": "How the step plays the game; the defaults switch every trick off.\n\n"
+               f"``GANConfig``'s fields {', '.join(fields_where('step'))} (each documented "
+               "there), with ``gp_weight`` resolved (0: no penalty), ``diffaugment`` checked "
+               "and ``anneal_steps`` (the config's ``steps``) added."})
 
 
 def discriminator_input(x: tf.Tensor, tricks: Tricks, step: tf.Variable,

@@ -1,25 +1,95 @@
-"""Each fact once: the TensorFlow-free lists in gan_lib.config match what they name, and a run's
-config.json holds only the fields that shaped it."""
+"""Each fact once: the names declared in gan_lib.names (TensorFlow-free) are what the TF modules
+implement, the config's field metadata is what validate, STRUCTURAL_FIELDS, the command line and
+Tricks derive from, and a run's config.json holds only the fields that shaped it."""
 
 import dataclasses
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from gan_lib import CONFIGS, GANConfig, RunFolder, build_gan, get_config, train
 from gan_lib.augment import AUGMENTATIONS
-from gan_lib.config import AUGMENTATION_NAMES, LOSS_NAMES
+from gan_lib.config import STRUCTURAL_FIELDS, field_choices, fields_where
 from gan_lib.errors import GanLibError
 from gan_lib.losses import LOSSES
 from gan_lib.models import BUILDERS
+from gan_lib.names import (
+    ARCHITECTURE_FIELDS,
+    AUGMENTATION_NAMES,
+    LOSS_NAMES,
+    TOY_DISTRIBUTIONS,
+    registry,
+)
 
 
-def test_the_tensorflow_free_lists_name_what_exists():
-    assert LOSS_NAMES == tuple(LOSSES)
-    assert AUGMENTATION_NAMES == tuple(AUGMENTATIONS)
-    from gan_lib.config import ARCHITECTURE_FIELDS
-    assert set(ARCHITECTURE_FIELDS) == set(BUILDERS)
+def test_every_declared_name_has_its_implementation_and_no_other():
+    assert tuple(LOSSES) == LOSS_NAMES
+    assert tuple(AUGMENTATIONS) == AUGMENTATION_NAMES
+    assert set(BUILDERS) == set(ARCHITECTURE_FIELDS)
+    from gan_lib.data.toy import sample_toy
+    assert all(sample_toy(name, 4).shape == (4, 2) for name in TOY_DISTRIBUTIONS)
+    with pytest.raises(RuntimeError, match=r"no implementation for \['b'\].*: \['c'\]"):
+        registry({"a": 1, "c": 3}, ("a", "b"), "test")
+
+
+def test_config_and_command_line_do_not_import_tensorflow():
+    code = ("import sys, gan_lib.config, gan_lib.cli; gan_lib.cli.build_parser(); "
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
+
+
+def test_the_field_metadata_says_what_the_old_lists_said():
+    assert set(STRUCTURAL_FIELDS) == {
+        "dataset", "toy_distribution", "image_size", "channels", "architecture", "latent_dim",
+        "g_hidden", "model_width", "d_batch_norm", "num_classes", "loss", "spectral_norm",
+        "ema_decay", "mixed_precision"}
+    assert field_choices("loss") == LOSS_NAMES
+    assert field_choices("update") == ("simultaneous", "alternating")
+    assert field_choices("batchnorm") == ("keras", "pytorch")
+    assert field_choices("optimizer") == ("adam", "rmsprop")
+    assert set(field_choices("architecture")) == set(BUILDERS)
+    assert fields_where("scope", "architecture") == ("g_hidden", "dropout", "model_width",
+                                                     "d_batch_norm")
+    from gan_lib.cli import build_parser
+    train_parser = build_parser()._subparsers._group_actions[0].choices["train"]
+    flags = {a.dest: a.choices for a in train_parser._actions if a.choices}
+    assert flags == {"distribution": TOY_DISTRIBUTIONS, "loss": LOSS_NAMES,
+                     "update": field_choices("update"), "batchnorm": field_choices("batchnorm")}
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(batch_size=0), "batch_size must be positive; got 0"),
+    (dict(g_learning_rate=float("nan")), "g_learning_rate must be positive; got nan"),
+    (dict(max_seconds=0.0), "max_seconds must be positive, or None; got 0.0"),
+    (dict(dropout=1.0), r"dropout must be in \[0, 1\); got 1.0"),
+    (dict(loss="wasserstein"), "loss must be one of minimax, .*; got 'wasserstein'"),
+    (dict(optimizer="sgd"), "optimizer must be one of adam, rmsprop; got 'sgd'"),
+    (dict(toy_distribution="moon"), "toy_distribution must be one of ring, grid, sine"),
+    (dict(steps_per_execution=0), r"steps_per_execution must be positive, e.g. 1 \(one step"),
+])
+def test_validate_says_each_fields_range_or_choices(changes, message):
+    with pytest.raises(GanLibError, match=message):
+        dataclasses.replace(get_config("toy2d"), **changes).validate()
+    for optional in ("max_seconds", "gp_weight", "ema_decay", "clipvalue"):
+        dataclasses.replace(get_config("toy2d"), **{optional: None}).validate()
+
+
+def test_tricks_carry_the_step_fields_of_the_config():
+    from gan_lib.tricks import Tricks
+    assert [f.name for f in dataclasses.fields(Tricks)] == [
+        *(n for n in fields_where("step") if n not in ("gp_weight", "diffaugment")),
+        "gp_weight", "diffaugment", "anneal_steps"]
+    config = dataclasses.replace(get_config("mnist_dcgan"), d_steps=2, label_flip=0.1,
+                                 diffaugment=" color ,cutout", steps=70)
+    tricks = Tricks.from_config(config, LOSSES["wgan_gp"])
+    assert (tricks.d_steps, tricks.label_flip, tricks.update) == (2, 0.1, config.update)
+    assert (tricks.gp_weight, tricks.diffaugment, tricks.anneal_steps) == (10.0, "color,cutout", 70)
 
 
 def test_config_json_says_only_what_shaped_the_run(tmp_path):

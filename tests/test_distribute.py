@@ -43,7 +43,7 @@ SCRIPT = textwrap.dedent("""
                 "adam_m": [v.numpy().tolist() for v in gan.d_optimizer.variables[2:4]],
                 "step": int(gan.step.numpy()),
                 "iterations": int(gan.d_optimizer.iterations.numpy()),
-                "noise": gan.noise.state.numpy().tolist(),
+                "noise": gan.rng.state.numpy().tolist(),
                 "ema": [w.tolist() for w in gan.ema.model.get_weights()]}
 
     one = build_gan(config)

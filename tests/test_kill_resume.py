@@ -1,6 +1,6 @@
 """Kill training for real (SIGKILL) at random moments and in every phase, resume, lose nothing.
 
-Each session is a child process running ``gan_lib.training.train(..., resume="auto")`` on a small
+Each session is a child process running ``gan_lib.train(..., resume="auto")`` on a small
 toy2d config. It is killed either by this test after a seeded random amount of training, or by
 itself at a chosen point (the k-th checkpoint state update, GIF frame, file rename, ...), the
 way a Colab runtime dies: no ``finally``, no flush. After each kill the checkpoint state must
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_lib.history import read_history
+from gan_lib.run.history import read_history
 
 REPO = Path(__file__).resolve().parents[1]
 SLOW = os.environ.get("GAN_LIB_SLOW", "").strip() not in ("", "0")
@@ -52,11 +52,12 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 import gan_lib.gif as gif
-import gan_lib.training as training
+import gan_lib.run.run as run_module
+import gan_lib.run.training as training
 from tensorflow.python.checkpoint import checkpoint_management as cm
 from gan_lib import get_config
 
-build_gan = training.build_gan
+build_gan = run_module.build_gan
 
 def build_and_watch(config, strategy=None):
     gan = build_gan(config, strategy)
@@ -72,7 +73,7 @@ def build_and_watch(config, strategy=None):
         return metrics
     gan.train_step = train_step
     return gan
-training.build_gan = build_and_watch
+run_module.build_gan = build_and_watch
 
 if name == "state":  # checkpoint data and index written, the state file not yet updated
     update = cm.update_checkpoint_state_internal
@@ -342,7 +343,7 @@ def test_a_cut_off_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, ti
 
 def test_config_json_is_replaced_whole(tmp_path, tiny_toy, monkeypatch):
     """A session killed while rewriting config.json leaves the old one (write-then-rename)."""
-    import gan_lib.run_folder as run_folder
+    import gan_lib.run.folder as run_folder
 
     folder = run_folder.RunFolder(tmp_path)
     folder.write_config(tiny_toy)

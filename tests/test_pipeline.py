@@ -6,10 +6,10 @@ from gan_lib.data import (
     data_root,
     dataset_dir,
     image_dataset,
-    image_file_dataset,
     scale_images,
     unscale_images,
 )
+from gan_lib.data.images import load_image_folder
 from gan_lib.errors import GanLibError
 
 
@@ -48,13 +48,13 @@ def test_random_flip_flips_some_images_and_only_horizontally():
     assert 10 < left.sum() < 54
 
 
-def test_image_file_dataset_decodes_and_resizes(tmp_path):
-    paths = []
+def test_a_folder_of_image_files_becomes_resized_batches_in_rgb(tmp_path):
+    """The path a folder of image files takes: decoded and resized once into an array
+    (load_image_folder), then batches of it (image_dataset)."""
     for i, colour in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)]):
-        p = tmp_path / f"{i}.png"
-        Image.new("RGB", (20, 20), colour).save(p)
-        paths.append(p)
-    batch = next(iter(image_file_dataset(paths, 8, batch_size=4, seed=0))).numpy()
+        Image.new("RGB", (20, 20), colour).save(tmp_path / f"{i}.png")
+    images = load_image_folder(tmp_path, 8, cache=False, progress=False)
+    batch = next(iter(image_dataset(images, batch_size=4, seed=0))).numpy()
     assert batch.shape == (4, 8, 8, 3)
     means = {tuple(np.round(img.mean(axis=(0, 1)))) for img in batch}
     assert means == {(1, -1, -1), (-1, 1, -1), (-1, -1, 1), (1, 1, 1)}  # RGB order kept

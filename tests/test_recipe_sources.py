@@ -95,3 +95,29 @@ def test_the_built_gan_runs_the_named_step(name):
         assert layers
         assert {(layer.momentum, layer.epsilon) for layer in layers} == {
             BATCHNORMS[config.batchnorm]}
+
+
+def test_a_registered_builder_that_ignores_the_batchnorm_setting_is_named():
+    """gan_lib's builders take the BatchNorm settings as an argument; a pair registered by
+    hand that builds Keras' default BatchNorm under batchnorm="pytorch" gets a warning."""
+    from gan_lib import config as config_module
+    from gan_lib import models
+    from gan_lib.models import presentations64
+    from gan_lib.models.batchnorm import batchnorm_of
+
+    models.register_architecture("bn_default", lambda c: (
+        presentations64.build_dcgan64_generator(c.latent_dim, width=4),
+        presentations64.build_dcgan64_discriminator(width=4)))
+    models.register_architecture("bn_passed", lambda c: (
+        presentations64.build_dcgan64_generator(c.latent_dim, 4, batchnorm_of(c)),
+        presentations64.build_dcgan64_discriminator(4, batchnorm_of(c))))
+    try:
+        config = dataclasses.replace(get_config("faces64", quick=True), architecture="bn_default")
+        assert config.batchnorm == "pytorch"
+        with pytest.warns(UserWarning, match="not batchnorm='pytorch'"):
+            build_gan(config)
+        build_gan(dataclasses.replace(config, architecture="bn_passed"))  # no warning
+    finally:
+        for name in ("bn_default", "bn_passed"):
+            models.BUILDERS.pop(name, None)
+            config_module.ARCHITECTURE_FIELDS.pop(name, None)

@@ -16,7 +16,7 @@ from PIL import Image
 from gan_lib import build_gan, get_config, train
 from gan_lib.cli import main
 from gan_lib.errors import GanLibError
-from gan_lib.history import read_history
+from gan_lib.run.history import read_history
 
 # Solid colours, none its own BGR mirror, so a swapped channel order cannot pass.
 COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255),
@@ -175,12 +175,12 @@ def test_negative_seed_is_one_line(capsys, tmp_path):
 
 
 def test_a_history_from_an_older_gan_lib_is_migrated_by_column_name(tmp_path):
-    from gan_lib.history import History
+    from gan_lib.run.history import HistoryFile
 
     path = tmp_path / "history.csv"
     path.write_text("step,seconds,d_loss,g_loss,old_metric\n"
                     "10,1.5,0.7,0.9,3\n20,3.0,0.6,1.1,4\n30,4.5,0.5,1.2,5\n")
-    history = History(path, ("d_loss", "g_loss", "d_grad_norm"))
+    history = HistoryFile(path, ("d_loss", "g_loss", "d_grad_norm"))
     with pytest.warns(UserWarning, match=r"added empty columns \['d_grad_norm'\]; "
                                          r"dropped columns \['old_metric'\]"):
         history.truncate_after(20)  # resuming from the checkpoint at step 20
@@ -194,7 +194,7 @@ def test_a_history_from_an_older_gan_lib_is_migrated_by_column_name(tmp_path):
 
     path.write_text("epoch,loss\n1,0.5\n")  # not ours
     with pytest.raises(GanLibError, match="is not a gan_lib history"):
-        History(path, ("d_loss",)).truncate_after(5)
+        HistoryFile(path, ("d_loss",)).truncate_after(5)
 
 
 @pytest.mark.parametrize("where", ["frame", "checkpoint"])
@@ -202,7 +202,7 @@ def test_a_full_disk_is_one_clear_error_and_the_run_resumes(tmp_path, tiny_toy, 
                                                            where):
     import errno
 
-    from gan_lib.frames import FrameStore
+    from gan_lib.run.frames import FrameStore
 
     calls = {"n": 0}
     if where == "frame":
@@ -250,3 +250,18 @@ def test_resuming_a_checkpoint_of_other_models_is_one_clear_error(tmp_path, tiny
                                           r"the mlp2d models .*new --out folder"):
         train(dataclasses.replace(tiny_toy, steps=60), tmp_path / "run", resume=True,
               progress=False)
+
+
+def test_the_random_generator_keeps_its_checkpoint_name_so_older_runs_resume(tmp_path,
+                                                                              tiny_toy):
+    """``GAN.rng`` was ``GAN.noise``: its checkpoint key stays ``gan/noise``, so a run saved
+    before the rename restores (every object matched) with the generator's state."""
+    gan = build_gan(tiny_toy)
+    gan.rng.normal([5])  # move the state off its seed
+    path = tf.train.Checkpoint(gan=gan).save(str(tmp_path / "ckpt"))
+    keys = [k for k, _ in tf.train.list_variables(path)]
+    assert "gan/noise/_state_var/.ATTRIBUTES/VARIABLE_VALUE" in keys
+    assert not [k for k in keys if k.startswith("gan/rng/")]
+    again = build_gan(tiny_toy)
+    tf.train.Checkpoint(gan=again).restore(path).assert_existing_objects_matched()
+    np.testing.assert_array_equal(again.rng.state.numpy(), gan.rng.state.numpy())

@@ -105,8 +105,8 @@ def test_label_smoothing_in_the_step_changes_d_loss_by_the_expected_amount(logit
     r, f = tf.constant(logits[0]), tf.constant(logits[1])
     gan, smoothed = build_gan(toy()), build_gan(toy(label_smoothing=0.2))
     assert smoothed.tricks.label_smoothing == 0.2  # what the step reads
-    plain = sum(discriminator_loss(gan.loss, r, f, gan.tricks, gan.noise))
-    smooth = sum(discriminator_loss(smoothed.loss, r, f, smoothed.tricks, smoothed.noise))
+    plain = sum(discriminator_loss(gan.loss, r, f, gan.tricks, gan.rng))
+    smooth = sum(discriminator_loss(smoothed.loss, r, f, smoothed.tricks, smoothed.rng))
     np.testing.assert_allclose(float(smooth) - float(plain), 0.2 * logits[0].mean(), rtol=1e-4)
     with pytest.raises(GanLibError, match="label_smoothing needs a loss with targets"):
         build_gan(toy(loss="hinge", label_smoothing=0.1))
@@ -116,10 +116,10 @@ def test_label_flip_swaps_exactly_the_drawn_pairs(logits):
     r, f = logits
     gan = build_gan(toy(label_flip=0.3))
     assert gan.tricks.label_flip == 0.3
-    twin = tf.random.Generator.from_state(gan.noise.state.numpy(), gan.noise.algorithm)
+    twin = tf.random.Generator.from_state(gan.rng.state.numpy(), gan.rng.algorithm)
     flip = twin.uniform(r.shape).numpy() < 0.3
     assert flip.any() and not flip.all()
-    got = discriminator_loss(gan.loss, tf.constant(r), tf.constant(f), gan.tricks, gan.noise)
+    got = discriminator_loss(gan.loss, tf.constant(r), tf.constant(f), gan.tricks, gan.rng)
     r2, f2 = np.where(flip, f, r), np.where(flip, r, f)
     np.testing.assert_allclose([float(got[0]), float(got[1])],
                                [softplus(-r2).mean(), softplus(f2).mean()], rtol=1e-5)
@@ -194,7 +194,7 @@ def test_instance_noise_is_annealed_to_zero():
     x = tf.zeros([20000, 2])
 
     def seen():
-        return discriminator_input(x, gan.tricks, gan.step, gan.noise).numpy()
+        return discriminator_input(x, gan.tricks, gan.step, gan.rng).numpy()
 
     np.testing.assert_allclose(np.std(seen()), 0.5, rtol=0.03)
     gan.step.assign(50)

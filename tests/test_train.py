@@ -7,7 +7,7 @@ import tensorflow as tf
 from gan_lib import build_gan, get_config, train
 from gan_lib.data import sample_toy
 from gan_lib.errors import GanLibError
-from gan_lib.history import read_history
+from gan_lib.run.history import read_history
 from gan_lib.step import STEP_METRICS
 
 
@@ -156,7 +156,7 @@ def test_a_run_shorter_than_log_every_has_its_row_and_plot(tmp_path, tiny_toy):
 
 
 def test_the_schedule_says_what_each_step_does():
-    from gan_lib.schedule import Schedule
+    from gan_lib.run.schedule import Schedule
 
     s = Schedule(steps=100, log_every=10, sample_every=25, eval_every=0, checkpoint_every=50,
                  checkpoint_seconds=600.0, first_checkpoint_seconds=60.0)

@@ -1,8 +1,8 @@
-"""The tf.data input pipeline: scale to [-1, 1], cache, shuffle, random flip, batch, prefetch.
+"""The tf.data input pipeline: shuffle, batch, scale to [-1, 1], random flip, prefetch.
 
-The order matters for speed and memory. Image files: the expensive, deterministic work (decode,
-resize) happens once before ``cache()``, which keeps uint8 pixels. An array already in memory is
-never copied into TensorFlow: the pipeline shuffles row numbers (a full shuffle of the whole
+The order matters for speed and memory. Image files are decoded once, before this module, into
+one uint8 array (``gan_lib.data.images``, ``decode_cache``), which is never copied into
+TensorFlow: the pipeline shuffles row numbers (a full shuffle of the whole
 dataset, 8 bytes a row) and takes each batch's rows from the NumPy array. Everything after is
 per batch: scale to float32 and flip a batch at a time (one vectorised op instead of one per
 image), so the float32 copy of a dataset (4x its uint8 size: ~10 GB for CelebA at 64x64) never
@@ -11,8 +11,6 @@ GB at peak for CelebA, where Colab's free runtime has 12.7 GB; see benchmarks/RE
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -26,8 +24,12 @@ def scale_images(images: tf.Tensor) -> tf.Tensor:
 
 
 def unscale_images(images) -> np.ndarray:
-    """float images in [-1, 1] -> uint8 in [0, 255] (values outside are clipped)."""
-    images = np.asarray(images, dtype=np.float32)
+    """float images in [-1, 1] -> uint8 in [0, 255] (values outside are clipped); uint8
+    images are returned as they are."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    images = images.astype(np.float32)
     return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
@@ -52,21 +54,14 @@ def _per_batch(ds: tf.data.Dataset, flip: bool, scale: bool) -> tf.data.Dataset:
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _finish(ds: tf.data.Dataset, n: int, batch_size: int, flip: bool, seed: int | None,
-            cache: bool | str, scale: bool = False) -> tf.data.Dataset:
-    _check_batch(n, batch_size)
-    if cache:
-        ds = ds.cache(cache if isinstance(cache, str) else "")
-    ds = ds.shuffle(min(n, 50_000), seed=seed, reshuffle_each_iteration=True)
-    # drop_remainder: every batch has the same shape, so the train step traces once.
-    return _per_batch(ds.batch(batch_size, drop_remainder=True), flip, scale)
-
-
 def points_dataset(points: np.ndarray, batch_size: int, seed: int | None = 0) -> tf.data.Dataset:
     """Batches of 2D points, float32 ``[batch_size, 2]``, reshuffled every epoch."""
     points = np.asarray(points, np.float32)
+    _check_batch(len(points), batch_size)
     ds = tf.data.Dataset.from_tensor_slices(points)
-    return _finish(ds, len(points), batch_size, flip=False, seed=seed, cache=False)
+    ds = ds.shuffle(min(len(points), 50_000), seed=seed, reshuffle_each_iteration=True)
+    # drop_remainder: every batch has the same shape, so the train step traces once.
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
 def image_dataset(images: np.ndarray, batch_size: int, labels: np.ndarray | None = None,
@@ -100,25 +95,3 @@ def image_dataset(images: np.ndarray, batch_size: int, labels: np.ndarray | None
     ds = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=True).map(rows)
     return _per_batch(ds, flip, scale=True)
-
-
-def image_file_dataset(paths: Sequence[str], image_size: int, batch_size: int,
-                       channels: int = 3, flip: bool = False, seed: int | None = 0,
-                       cache: bool | str = True) -> tf.data.Dataset:
-    """Batches of images decoded from PNG/JPEG/BMP/GIF files, resized to ``image_size``.
-
-    Decoding happens once, in parallel, before the cache. Images are resized with
-    antialiasing (no centre crop here: ``gan_lib.data.images`` does crops for real datasets).
-    """
-    paths = [str(p) for p in paths]
-    if not paths:
-        raise GanLibError("no image files given")
-
-    def _load(path):
-        raw = tf.io.read_file(path)
-        img = tf.io.decode_image(raw, channels=channels, expand_animations=False)
-        img = tf.image.resize(img, (image_size, image_size), antialias=True)
-        return tf.cast(tf.clip_by_value(tf.round(img), 0.0, 255.0), tf.uint8)  # cached as uint8
-
-    ds = tf.data.Dataset.from_tensor_slices(paths).map(_load, num_parallel_calls=tf.data.AUTOTUNE)
-    return _finish(ds, len(paths), batch_size, flip, seed, cache, scale=True)

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import rel_entr, softmax
 
 from gan_lib.errors import GanLibError
-from gan_lib.metrics.detect import as_unit_range
+from gan_lib.metrics.detect import unit_range
 from gan_lib.metrics.frechet import feature_statistics, frechet_distance
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -89,7 +89,7 @@ def to_classifier_input(images: np.ndarray) -> np.ndarray:
         images = images[..., None]
     if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
         raise GanLibError(f"images must be [N, 28, 28] or [N, 28, 28, 1], got {images.shape}")
-    return as_unit_range(images)
+    return unit_range(images)
 
 
 def _check_probs(probs: np.ndarray) -> np.ndarray:

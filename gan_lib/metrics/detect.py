@@ -149,11 +149,14 @@ def repair_opencv(install: bool = True, python: str = sys.executable) -> str:
     return f"face detector: {problem}; installed {wanted}, it works now{restart}"
 
 
-def as_unit_range(images: np.ndarray) -> np.ndarray:
-    """float32 in [-1, 1] from uint8 in [0, 255], or from floats already in [-1, 1] (checked)."""
+def unit_range(images: np.ndarray) -> np.ndarray:
+    """The metrics' networks' input, float32 in [-1, 1]: uint8 in [0, 255] scaled by
+    ``gan_lib.data.scale_images``, or floats already in [-1, 1] (checked)."""
     images = np.asarray(images)
     if images.dtype == np.uint8:
-        return images.astype(np.float32) / 127.5 - 1.0
+        from gan_lib.data.pipeline import scale_images  # TensorFlow: loaded on first use
+
+        return scale_images(images).numpy()
     images = images.astype(np.float32)
     if images.size and (images.min() < -1.5 or images.max() > 1.5):
         raise GanLibError(f"float images must be in [-1, 1], got [{images.min():.3g}, "
@@ -161,21 +164,15 @@ def as_unit_range(images: np.ndarray) -> np.ndarray:
     return images
 
 
-def as_uint8(images: np.ndarray) -> np.ndarray:
-    """uint8 ``[N, H, W, C]`` from uint8, or from floats in [-1, 1]."""
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        return images
-    return np.clip(np.rint((images.astype(np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
 def detection_rate(images: np.ndarray, dataset: str, upscale: int = 4) -> float:
     """Share of ``images`` (uint8, or floats in [-1, 1], ``[N, H, W, 3]``) in which the
     dataset's detector finds a face."""
     import cv2
 
+    from gan_lib.data.pipeline import unscale_images
+
     detector = load_detector(dataset)
-    images = as_uint8(images)
+    images = unscale_images(images)
     found = 0
     for image in images:
         big = cv2.resize(image, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
@@ -188,7 +185,9 @@ def detection_rate(images: np.ndarray, dataset: str, upscale: int = 4) -> float:
 
 def channel_means(images: np.ndarray) -> np.ndarray:
     """Mean of each colour channel, on the 0-255 scale."""
-    images = as_uint8(images)
+    from gan_lib.data.pipeline import unscale_images
+
+    images = unscale_images(images)
     return images.reshape(-1, images.shape[-1]).mean(axis=0)
 
 

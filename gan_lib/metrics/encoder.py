@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from gan_lib.errors import GanLibError
-from gan_lib.metrics.detect import as_unit_range
+from gan_lib.metrics.detect import unit_range
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "encoder64.weights.h5"
 IMAGE_SHAPE = (64, 64, 3)
@@ -70,7 +70,7 @@ def to_encoder_input(images: np.ndarray) -> np.ndarray:
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE:
         raise GanLibError(f"the encoder takes images [N, 64, 64, 3], got {images.shape}")
-    return as_unit_range(images)
+    return unit_range(images)
 
 
 def rotations(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

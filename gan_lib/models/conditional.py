@@ -23,11 +23,13 @@ import keras
 from keras import layers
 
 from gan_lib.errors import GanLibError
+from gan_lib.models.batchnorm import KERAS_BATCHNORM, batchnorm_layer
 from gan_lib.models.dcgan import normal_init
 
 
 def build_cgan28_generator(latent_dim: int = 100, num_classes: int = 10, embed_dim: int = 50,
-                           width: int = 64, channels: int = 1) -> keras.Model:
+                           width: int = 64, channels: int = 1,
+                           batchnorm: tuple[float, float] = KERAS_BATCHNORM) -> keras.Model:
     """Generator (z, y) -> 28x28 image: label embedding concatenated to z, then the DCGAN-28 body.
 
     Args:
@@ -36,6 +38,7 @@ def build_cgan28_generator(latent_dim: int = 100, num_classes: int = 10, embed_d
         embed_dim: size of the learned label embedding.
         width: the body's width (see ``build_dcgan28_generator``).
         channels: image channels.
+        batchnorm: BatchNorm's (momentum, epsilon) (``config.BATCHNORMS``; Keras' by default).
     Returns:
         A model mapping ``[z, labels]`` (float32 ``[B, latent_dim]``, int32 ``[B]``) to float32
         ``[B, 28, 28, channels]`` in [-1, 1].
@@ -47,12 +50,12 @@ def build_cgan28_generator(latent_dim: int = 100, num_classes: int = 10, embed_d
     assert tuple(zy.shape) == (None, latent_dim + embed_dim)
     # From here on the DCGAN-28 generator (build_dcgan28_generator), on [z, y].
     x = layers.Dense(7 * 7 * 2 * width, use_bias=False, kernel_initializer=normal_init())(zy)
-    x = layers.BatchNormalization()(x)
+    x = batchnorm_layer(batchnorm)(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((7, 7, 2 * width))(x)
     x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False,
                                kernel_initializer=normal_init())(x)
-    x = layers.BatchNormalization()(x)
+    x = batchnorm_layer(batchnorm)(x)
     x = layers.ReLU()(x)
     assert tuple(x.shape) == (None, 14, 14, width)
     images = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh",
@@ -64,7 +67,8 @@ def build_cgan28_generator(latent_dim: int = 100, num_classes: int = 10, embed_d
 
 def build_cgan28_discriminator(num_classes: int = 10, width: int = 64, channels: int = 1,
                                dropout: float = 0.3, batch_norm: bool = True,
-                               conditioning: str = "projection") -> keras.Model:
+                               conditioning: str = "projection",
+                               batchnorm: tuple[float, float] = KERAS_BATCHNORM) -> keras.Model:
     """Discriminator (x, y) -> logit: the DCGAN-28 discriminator told which class x should be.
 
     Args:
@@ -75,6 +79,7 @@ def build_cgan28_discriminator(num_classes: int = 10, width: int = 64, channels:
         batch_norm: BatchNorm after the second convolution (never the first, Radford et al.).
         conditioning: "projection" (Miyato & Koyama, 2018) or "channel": the label's learned
             28x28 map appended to the image as one more input channel.
+        batchnorm: BatchNorm's (momentum, epsilon) (``config.BATCHNORMS``; Keras' by default).
     Returns:
         A model mapping ``[images, labels]`` (float32 ``[B, 28, 28, channels]`` in [-1, 1],
         int32 ``[B]``) to logits ``[B, 1]``.
@@ -89,7 +94,7 @@ def build_cgan28_discriminator(num_classes: int = 10, width: int = 64, channels:
         label_map = layers.Reshape((28, 28, 1))(label_map)
         x = layers.Concatenate()([images, label_map])
 
-    features = _dcgan28_features(x, width, dropout, batch_norm)
+    features = _dcgan28_features(x, width, dropout, batch_norm, batchnorm)
     logits = layers.Dense(1, kernel_initializer=normal_init())(features)
 
     if conditioning == "projection":
@@ -103,7 +108,8 @@ def build_cgan28_discriminator(num_classes: int = 10, width: int = 64, channels:
     return model
 
 
-def _dcgan28_features(x, width: int, dropout: float, batch_norm: bool):
+def _dcgan28_features(x, width: int, dropout: float, batch_norm: bool,
+                      batchnorm: tuple[float, float]):
     """The DCGAN-28 discriminator's body on ``x`` [B, 28, 28, C]: two stride-2 convolutions
     (LeakyReLU, dropout; BatchNorm after the second only), flattened to [B, 7 * 7 * 2 * width]."""
     x = layers.Conv2D(width, 4, strides=2, padding="same", kernel_initializer=normal_init())(x)
@@ -113,7 +119,7 @@ def _dcgan28_features(x, width: int, dropout: float, batch_norm: bool):
     x = layers.Conv2D(2 * width, 4, strides=2, padding="same", use_bias=not batch_norm,
                       kernel_initializer=normal_init())(x)
     if batch_norm:
-        x = layers.BatchNormalization()(x)
+        x = batchnorm_layer(batchnorm)(x)
     x = layers.LeakyReLU(negative_slope=0.2)(x)
     if dropout:
         x = layers.Dropout(dropout)(x)

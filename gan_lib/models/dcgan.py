@@ -13,6 +13,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from gan_lib.models.batchnorm import KERAS_BATCHNORM, batchnorm_layer
+
 
 def normal_init() -> keras.initializers.Initializer:
     """N(0, 0.02) weights, as Radford et al. (2015) initialise every DCGAN layer."""
@@ -20,18 +22,22 @@ def normal_init() -> keras.initializers.Initializer:
 
 
 def add_down_block(model: keras.Sequential, filters: int, *, batch_norm: bool,
-                   use_bias: bool = False, initializer=None) -> None:
+                   use_bias: bool = False, initializer=None,
+                   batchnorm: tuple[float, float] = KERAS_BATCHNORM) -> None:
     """Append a DCGAN discriminator block: 4x4 stride-2 convolution (halves the size),
-    optional BatchNorm, LeakyReLU(0.2). ``initializer``: default N(0, 0.02)."""
+    optional BatchNorm (``batchnorm``: its momentum and epsilon), LeakyReLU(0.2).
+    ``initializer``: default N(0, 0.02)."""
     model.add(layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=use_bias,
                             kernel_initializer=initializer or normal_init()))
     if batch_norm:
-        model.add(layers.BatchNormalization())
+        model.add(batchnorm_layer(batchnorm))
     model.add(layers.LeakyReLU(negative_slope=0.2))
 
 
 def build_dcgan28_generator(latent_dim: int = 100, width: int = 64, channels: int = 1,
-                            kernel_size: int = 4) -> keras.Sequential:
+                            kernel_size: int = 4,
+                            batchnorm: tuple[float, float] = KERAS_BATCHNORM
+                            ) -> keras.Sequential:
     """Generator z -> 28x28 image: Dense -> 7x7x(2*width) -> 14x14xwidth -> 28x28x(width/2)
     -> a 3x3 convolution to 28x28xchannels.
 
@@ -49,13 +55,14 @@ def build_dcgan28_generator(latent_dim: int = 100, width: int = 64, channels: in
         channels: image channels (1 for MNIST and Fashion-MNIST).
         kernel_size: transposed-convolution kernel; 4 is divisible by the stride 2, which
             avoids checkerboard artefacts (Odena et al., 2016, "Deconvolution and checkerboard").
+        batchnorm: BatchNorm's (momentum, epsilon) (``config.BATCHNORMS``; Keras' by default).
     Returns:
         A model mapping float32 ``[B, latent_dim]`` to float32 ``[B, 28, 28, channels]`` in [-1, 1].
     """
     model = keras.Sequential([keras.Input((latent_dim,))], name="generator")
     # No bias before BatchNorm: its shift (beta) does the bias's job.
     model.add(layers.Dense(7 * 7 * 2 * width, use_bias=False, kernel_initializer=normal_init()))
-    model.add(layers.BatchNormalization())
+    model.add(batchnorm_layer(batchnorm))
     model.add(layers.ReLU())
     model.add(layers.Reshape((7, 7, 2 * width)))
     assert model.output_shape == (None, 7, 7, 2 * width)
@@ -63,7 +70,7 @@ def build_dcgan28_generator(latent_dim: int = 100, width: int = 64, channels: in
     for filters, size in ((width, 14), (width // 2, 28)):
         model.add(layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same",
                                          use_bias=False, kernel_initializer=normal_init()))
-        model.add(layers.BatchNormalization())
+        model.add(batchnorm_layer(batchnorm))
         model.add(layers.ReLU())
         assert model.output_shape == (None, size, size, filters)
 
@@ -74,7 +81,9 @@ def build_dcgan28_generator(latent_dim: int = 100, width: int = 64, channels: in
 
 
 def build_dcgan28_discriminator(width: int = 64, channels: int = 1, dropout: float = 0.3,
-                                batch_norm: bool = False, kernel_size: int = 4) -> keras.Sequential:
+                                batch_norm: bool = False, kernel_size: int = 4,
+                                batchnorm: tuple[float, float] = KERAS_BATCHNORM
+                                ) -> keras.Sequential:
     """Discriminator 28x28 image -> logit: two stride-2 convolutions (14x14, 7x7), then Dense(1).
 
     The TensorFlow DCGAN tutorial's discriminator in shape (LeakyReLU and dropout after each
@@ -92,6 +101,7 @@ def build_dcgan28_discriminator(width: int = 64, channels: int = 1, dropout: flo
             and all-fake batches, whose statistics differ, so BatchNorm hands D a shortcut.)
             ``GANConfig.d_batch_norm`` switches it on for a recipe; lesson 07 does, to let D win.
         kernel_size: convolution kernel size.
+        batchnorm: BatchNorm's (momentum, epsilon) (``config.BATCHNORMS``; Keras' by default).
     Returns:
         A model mapping float32 ``[B, 28, 28, channels]`` in [-1, 1] to logits ``[B, 1]``.
     """
@@ -106,7 +116,7 @@ def build_dcgan28_discriminator(width: int = 64, channels: int = 1, dropout: flo
     model.add(layers.Conv2D(2 * width, kernel_size, strides=2, padding="same",
                             use_bias=not batch_norm, kernel_initializer=normal_init()))
     if batch_norm:
-        model.add(layers.BatchNormalization())
+        model.add(batchnorm_layer(batchnorm))
     model.add(layers.LeakyReLU(negative_slope=0.2))
     if dropout:
         model.add(layers.Dropout(dropout))
@@ -118,31 +128,34 @@ def build_dcgan28_discriminator(width: int = 64, channels: int = 1, dropout: flo
     return model
 
 
-def build_tutorial_generator(latent_dim: int = 100) -> keras.Sequential:
+def build_tutorial_generator(latent_dim: int = 100,
+                             batchnorm: tuple[float, float] = KERAS_BATCHNORM
+                             ) -> keras.Sequential:
     """The TensorFlow DCGAN tutorial's generator (tensorflow.org/tutorials/generative/dcgan).
 
     Dense(7*7*256, no bias), BN, LeakyReLU -> ConvT 128 5x5 s1 -> ConvT 64 5x5 s2 -> ConvT 1 5x5
     s2 tanh, with BN + LeakyReLU between. 2,330,944 parameters, as in the tutorial. The course's
     baseline: kept as published (Keras' default initialiser and LeakyReLU slope 0.3).
+    ``batchnorm``: BatchNorm's (momentum, epsilon), Keras' (the tutorial's) by default.
 
     Returns:
         A model mapping float32 ``[B, latent_dim]`` to float32 ``[B, 28, 28, 1]`` in [-1, 1].
     """
     model = keras.Sequential([keras.Input((latent_dim,))], name="generator")
     model.add(layers.Dense(7 * 7 * 256, use_bias=False))
-    model.add(layers.BatchNormalization())
+    model.add(batchnorm_layer(batchnorm))
     model.add(layers.LeakyReLU(negative_slope=0.3))  # the tutorial's (Keras 2 default) slope
     model.add(layers.Reshape((7, 7, 256)))
     assert model.output_shape == (None, 7, 7, 256)  # None is the batch size
 
     model.add(layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False))
     assert model.output_shape == (None, 7, 7, 128)
-    model.add(layers.BatchNormalization())
+    model.add(batchnorm_layer(batchnorm))
     model.add(layers.LeakyReLU(negative_slope=0.3))
 
     model.add(layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False))
     assert model.output_shape == (None, 14, 14, 64)
-    model.add(layers.BatchNormalization())
+    model.add(batchnorm_layer(batchnorm))
     model.add(layers.LeakyReLU(negative_slope=0.3))
 
     model.add(layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False,

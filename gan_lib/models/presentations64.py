@@ -12,7 +12,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from gan_lib.models.batchnorm import KERAS_BATCHNORM, batchnorm_layer
 from gan_lib.models.dcgan import add_down_block, normal_init
+
+BatchNorm = tuple[float, float]  # (momentum, epsilon): gan_lib.models.batchnorm
 
 
 def _truncated_init() -> keras.initializers.Initializer:
@@ -20,7 +23,8 @@ def _truncated_init() -> keras.initializers.Initializer:
     return keras.initializers.TruncatedNormal(mean=0.0, stddev=0.02)
 
 
-def build_cats64_generator(latent_dim: int = 128) -> keras.Sequential:
+def build_cats64_generator(latent_dim: int = 128, batchnorm: BatchNorm = KERAS_BATCHNORM
+                           ) -> keras.Sequential:
     """The English presentation's "Cat Generator" (presentation 002): 6,258,659 parameters.
 
     Dense(2048) -> 4x4x128 -> five 5x5 transposed convolutions without bias (512 at stride 1,
@@ -41,7 +45,7 @@ def build_cats64_generator(latent_dim: int = 128) -> keras.Sequential:
         size *= stride
         model.add(layers.Conv2DTranspose(filters, 5, strides=stride, padding="same",
                                          use_bias=False, kernel_initializer=_truncated_init()))
-        model.add(layers.BatchNormalization())
+        model.add(batchnorm_layer(batchnorm))
         model.add(layers.ReLU())
         assert model.output_shape == (None, size, size, filters)
     # A Dense on a 4D tensor acts on the last axis: a 1x1 convolution to RGB.
@@ -50,7 +54,7 @@ def build_cats64_generator(latent_dim: int = 128) -> keras.Sequential:
     return model
 
 
-def build_cats64_discriminator() -> keras.Sequential:
+def build_cats64_discriminator(batchnorm: BatchNorm = KERAS_BATCHNORM) -> keras.Sequential:
     """The English presentation's "Cat Discriminator" (presentation 002): 729,857 parameters.
 
     Four 4x4 stride-2 convolutions without bias (64, 64, 128, 256), BatchNorm on all but the
@@ -63,7 +67,8 @@ def build_cats64_discriminator() -> keras.Sequential:
     size = 64
     for i, filters in enumerate((64, 64, 128, 256)):
         size //= 2
-        add_down_block(model, filters, batch_norm=i > 0, initializer=_truncated_init())
+        add_down_block(model, filters, batch_norm=i > 0, initializer=_truncated_init(),
+                       batchnorm=batchnorm)
         assert model.output_shape == (None, size, size, filters)
     model.add(layers.Flatten())
     model.add(layers.Dense(1, kernel_initializer=_truncated_init()))
@@ -71,7 +76,8 @@ def build_cats64_discriminator() -> keras.Sequential:
     return model
 
 
-def build_dcgan64_generator(latent_dim: int = 100, width: int = 64) -> keras.Sequential:
+def build_dcgan64_generator(latent_dim: int = 100, width: int = 64,
+                            batchnorm: BatchNorm = KERAS_BATCHNORM) -> keras.Sequential:
     """The German presentation's PyTorch DCGAN generator (presentation 000) in Keras: 3,576,704
     trainable weights.
 
@@ -92,13 +98,13 @@ def build_dcgan64_generator(latent_dim: int = 100, width: int = 64) -> keras.Seq
                              name="generator")
     model.add(layers.Conv2DTranspose(8 * width, 4, strides=1, padding="valid", use_bias=False,
                                      kernel_initializer=normal_init()))
-    model.add(layers.BatchNormalization())
+    model.add(batchnorm_layer(batchnorm))
     model.add(layers.ReLU())
     assert model.output_shape == (None, 4, 4, 8 * width)
     for filters, size in ((4 * width, 8), (2 * width, 16), (width, 32)):
         model.add(layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
                                          kernel_initializer=normal_init()))
-        model.add(layers.BatchNormalization())
+        model.add(batchnorm_layer(batchnorm))
         model.add(layers.ReLU())
         assert model.output_shape == (None, size, size, filters)
     model.add(layers.Conv2DTranspose(3, 4, strides=2, padding="same", use_bias=False,
@@ -107,7 +113,8 @@ def build_dcgan64_generator(latent_dim: int = 100, width: int = 64) -> keras.Seq
     return model
 
 
-def build_dcgan64_discriminator(width: int = 64) -> keras.Sequential:
+def build_dcgan64_discriminator(width: int = 64, batchnorm: BatchNorm = KERAS_BATCHNORM
+                                ) -> keras.Sequential:
     """The German presentation's PyTorch DCGAN discriminator (presentation 000): 2,766,336
     trainable weights.
 
@@ -124,7 +131,8 @@ def build_dcgan64_discriminator(width: int = 64) -> keras.Sequential:
     model = keras.Sequential([keras.Input((64, 64, 3))], name="discriminator")
     for filters, size, bias in ((width, 32, False), (2 * width, 16, False), (4 * width, 8, True),
                                 (8 * width, 4, True)):
-        add_down_block(model, filters, batch_norm=filters > width, use_bias=bias)
+        add_down_block(model, filters, batch_norm=filters > width, use_bias=bias,
+                       batchnorm=batchnorm)
         assert model.output_shape == (None, size, size, filters)
     model.add(layers.Conv2D(1, 4, padding="valid", use_bias=False,
                             kernel_initializer=normal_init()))
@@ -133,7 +141,8 @@ def build_dcgan64_discriminator(width: int = 64) -> keras.Sequential:
     return model
 
 
-def build_faces_upsample_generator(latent_dim: int = 4096) -> keras.Sequential:
+def build_faces_upsample_generator(latent_dim: int = 4096,
+                                   batchnorm: BatchNorm = KERAS_BATCHNORM) -> keras.Sequential:
     """The Serbian presentation's face generator (presentation 003): 16,859,139 parameters at
     latent_dim 4096.
 
@@ -148,12 +157,12 @@ def build_faces_upsample_generator(latent_dim: int = 4096) -> keras.Sequential:
     model = keras.Sequential([keras.Input((latent_dim,))], name="generator")
     model.add(layers.Dense(4096))
     model.add(layers.LeakyReLU(negative_slope=0.2))
-    model.add(layers.BatchNormalization())
+    model.add(batchnorm_layer(batchnorm))
     model.add(layers.Reshape((16, 16, 16)))
     model.add(layers.UpSampling2D())
     model.add(layers.Conv2D(128, 5, padding="same"))
     model.add(layers.LeakyReLU(negative_slope=0.2))
-    model.add(layers.BatchNormalization())
+    model.add(batchnorm_layer(batchnorm))
     assert model.output_shape == (None, 32, 32, 128)
     model.add(layers.UpSampling2D())
     model.add(layers.Conv2D(3, 5, padding="same", activation="tanh"))

@@ -43,6 +43,8 @@ def _state(folder: Path):
 
 def _keep_only(folder: Path, state, count: int) -> str | None:
     """Delete all but the oldest ``count`` checkpoints and rewrite the state file to match."""
+    import tensorflow as tf
+
     names, times, proto = state
     for name in names[count:]:
         for file in folder.glob(name + ".*"):
@@ -50,13 +52,12 @@ def _keep_only(folder: Path, state, count: int) -> str | None:
     if not count:
         (folder / "checkpoint").unlink(missing_ok=True)
         return None
-    lines = [f'model_checkpoint_path: "{names[count - 1]}"']
-    lines += [f'all_model_checkpoint_paths: "{n}"' for n in names[:count]]
-    lines += [f"all_model_checkpoint_timestamps: {t!r}" for t in times[:count]]
-    lines.append(f"last_preserved_timestamp: {proto.last_preserved_timestamp!r}")
-    tmp = folder / "checkpoint.tmp"
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, folder / "checkpoint")  # as TensorFlow does: never half a state file
+    # TensorFlow's own writer (atomic, as the manager's): names relative to the folder, as the
+    # manager writes them (given so, with the folder's absolute path, they stay as they are)
+    tf.compat.v1.train.update_checkpoint_state(
+        str(folder.resolve()), names[count - 1], all_model_checkpoint_paths=names[:count],
+        all_model_checkpoint_timestamps=times[:count],
+        last_preserved_timestamp=proto.last_preserved_timestamp)
     return str(folder / names[count - 1])
 
 

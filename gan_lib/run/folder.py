@@ -5,18 +5,18 @@ Layout of ``DIR`` (``RunFolder`` alone builds these names)::
     config.json      the fields of the GANConfig that shaped the run
     history.csv      one row per logged step: step, seconds, d_loss, g_loss, ...
     checkpoints/     tf.train.CheckpointManager: models, optimisers, step, fixed noise
-    frames/          one PNG per progress frame (gan_lib.frames.FrameStore)
+    frames/          one PNG per progress frame (gan_lib.run.frames.FrameStore)
     progress.gif, samples.png, losses.png, generator.keras   written at the end of each session
     metrics.json     written by ``gan_lib evaluate``
     tensorboard/     optional TensorBoard logs
 
 ``RunFolder`` is the paths and the folder's own files (config, metrics, generator, images); the
-history (``gan_lib.history.History``), the frames (``gan_lib.frames.FrameStore``) and the GIF
-(``gan_lib.gif.write_gif``) are made by their callers at ``RunFolder``'s paths. Every file is
-written under a temporary name (``.tmp_`` + its name) and renamed when complete
-(``gan_lib.atomic.atomic_path``), so a session killed at any moment (a Colab runtime dying)
+history (``gan_lib.run.history.HistoryFile``), the frames (``gan_lib.run.frames.FrameStore``) and
+the GIF (``gan_lib.gif.write_gif``) are made by ``gan_lib.run.run.Run`` at ``RunFolder``'s
+paths. Every file is written under a temporary name (``.tmp_`` + its name) and renamed when
+complete (``gan_lib.atomic.atomic_path``), so a session killed at any moment (a Colab runtime dying)
 leaves complete files plus leftovers, which the next session deletes (``remove_leftovers``)
-before it trusts the checkpoints (``gan_lib.checkpoints.repair_checkpoints``).
+before it trusts the checkpoints (``gan_lib.run.checkpoints.repair_checkpoints``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``history.csv``: one row per logged step, appended and flushed, so a killed run keeps its rows.
 
-``History`` keeps what it wrote in memory too, so a run reads the file once (when it starts).
+``HistoryFile`` keeps what it wrote in memory too, so a run reads the file once (when it starts).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import numpy as np
 
 from gan_lib.atomic import write_csv
 from gan_lib.errors import GanLibError
-from gan_lib.run_folder import RunFolder
+from gan_lib.run.folder import RunFolder
 
 
-class History:
+class HistoryFile:
     """The rows of ``path`` with ``columns`` after ``step`` and ``seconds``.
 
     ``path`` is the run's ``RunFolder.history_path``, which owns the file's name.
