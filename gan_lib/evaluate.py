@@ -117,8 +117,11 @@ def measure(samples: np.ndarray, config: GANConfig,
 
 
 def evaluate_run(run_dir: str | os.PathLike, n: int = 2000,
-                 data_root: str | os.PathLike | None = None, seed: int = 0) -> dict:
-    """Metrics of a finished run's ``generator.keras``; also written to ``metrics.json``."""
+                 data_root: str | os.PathLike | None = None, seed: int = 0,
+                 fid: bool = True) -> dict:
+    """Metrics of a finished run's ``generator.keras``; also written to ``metrics.json``.
+    ``fid``: for image runs also FID and KID in InceptionV3's features (``inception``), which
+    on a CPU take minutes at n = 2,000."""
     from gan_lib.run.folder import RunFolder
     from gan_lib.sampling import sample
 
@@ -134,8 +137,29 @@ def evaluate_run(run_dir: str | os.PathLike, n: int = 2000,
     result = {"config": config.name, "samples": n, **measure(samples, config, real)}
     if kind and kind.beside:
         result.update(kind.beside(result, samples, real, config, folder, n, seed))
+    if fid and real is not None:
+        result.update(inception(samples, real, n, seed))
     folder.write_metrics(result)
     return result
+
+
+def inception(samples: np.ndarray, real: np.ndarray, n: int, seed: int) -> dict:
+    """FID and KID in Keras' InceptionV3 features beside real against real, at ``n``
+    (``gan_lib.metrics.inception``); without its weights one warning and {}."""
+    from gan_lib.metrics.inception import (
+        NETWORK,
+        InceptionUnavailable,
+        inception_distances,
+        weights_folder,
+    )
+
+    try:
+        found = inception_distances(samples, real, n=n, seed=seed,
+                                    cache_dir=weights_folder().parent / "inception_features")
+    except InceptionUnavailable as e:
+        warnings.warn(str(e), stacklevel=3)
+        return {}
+    return {**found, "inception_network": NETWORK}
 
 
 def memorisation(samples: np.ndarray, real: np.ndarray, folder=None, probes: int = 64,
