@@ -9,7 +9,8 @@ Stand-ins: the shared subsets, repeated to the real datasets' sizes (hard links 
 filesystem allows, else copies), laid out as the real downloads are, so the loaders read them
 as they would read the real thing: MNIST and Fashion-MNIST 60,000 + 10,000 in idx files,
 29,843 cat-face PNGs, 202,599 CelebA JPEGs of 178x218, 9,997 CAT photos with their landmark
-files in CAT_00/ ... CAT_06/.
+files in CAT_00/ ... CAT_06/; and for the recipes that train on your own images (dcgan128,
+dcgan128_fast) a folder of 100,000 JPEGs (CelebA's, 178x218) in 10 sub-folders.
 
 For each config, one fresh process runs what ``python -m gan_lib train CONFIG --steps 3`` runs
 (the recipe's full batch, image size and pipeline; a history row at every step), and reports:
@@ -45,7 +46,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 SIZES = {"mnist": (60_000, 10_000), "fashion_mnist": (60_000, 10_000), "cat_faces": 29_843,
-         "faces": 202_599, "cat_landmarks": 9_997}
+         "faces": 202_599, "cat_landmarks": 9_997,
+         "own_images": 100_000}  # a student's folder: CelebA's JPEGs in 10 sub-folders
 _DONE = ".stand_in_done"
 
 _CHILD = r"""
@@ -75,6 +77,9 @@ def timed_run(self, *args, **kwargs):
 run_module.Run.train = timed_run
 
 config = dataclasses.replace(get_config(name, quick=False), steps=3, log_every=1)
+if config.dataset == "own_images":  # the recipes for your images: the 100,000-image folder
+    from gan_lib.data.own_images import on_images
+    config = on_images(config, f"{root}/own_images")
 result = training.train(config, out, data_root=root, progress=False)
 first = result.history["seconds"][list(result.history["step"]).index(1)]
 marks["first_step_s"] = marks.pop("session_start") + first - t_start
@@ -141,10 +146,16 @@ def _files(name: str, shared: Path, root: Path) -> None:
     if name == "faces":
         folder = root / "faces" / "img_align_celeba"
         dst = [folder / f"{i + 1:06d}.jpg" for i in range(SIZES["faces"])]
+    elif name == "own_images":  # CelebA's photos, as a student's nested folder of JPEGs
+        sources = list_image_files(shared / "faces")
+        folder = root / "own_images"
+        dst = [folder / f"album_{i % 10}" / f"photo_{i:06d}.jpg" for i in range(SIZES[name])]
+        for sub in {p.parent for p in dst}:
+            sub.mkdir(parents=True)
     else:
         folder = root / "cat_faces" / "cats"
         dst = [folder / f"cat_{i}.png" for i in range(SIZES["cat_faces"])]
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     for i, path in enumerate(dst):
         _link(sources[i % len(sources)], path)
 
@@ -164,7 +175,7 @@ def build_stand_ins(shared: Path, root: Path) -> dict[str, int]:
     """The five datasets at full size under ``root`` (kept: a second call reuses them)."""
     counts = {}
     for name, make in [("mnist", _mnist_like), ("fashion_mnist", _mnist_like),
-                       ("cat_faces", _files), ("faces", _files),
+                       ("cat_faces", _files), ("faces", _files), ("own_images", _files),
                        ("cat_landmarks", lambda _, s, r: _cat_landmarks(s, r))]:
         folder = root / name
         if not (folder / _DONE).is_file():

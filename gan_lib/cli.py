@@ -14,6 +14,7 @@ from pathlib import Path
 
 from gan_lib.config import field_choices, quick_mode
 from gan_lib.errors import GanLibError
+from gan_lib.names import IMAGE_SIZES
 from gan_lib.recipes import CONFIGS, get_config
 
 EXIT_USAGE = 2
@@ -65,6 +66,10 @@ def _add_train_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--batch-size", type=_positive_int)
     t.add_argument("--seed", type=_non_negative_int)
     t.add_argument("--data", help="dataset root laid out as data/ (default: $GAN_LIB_DATA, data/)")
+    t.add_argument("--image-size", type=int, choices=IMAGE_SIZES,
+                   help="draw images of this side (where the recipe's architecture can)")
+    t.add_argument("--images", metavar="DIR",
+                   help="train on your own images: a folder (any depth), a .zip or its URL")
     # the choices are the config fields' own (GANConfig's metadata, gan_lib.names)
     t.add_argument("--distribution", choices=field_choices("toy_distribution"),
                    help="toy2d data")
@@ -120,13 +125,21 @@ def _train(args) -> None:
     changes = {k: v for k, v in {
         "steps": args.steps, "max_seconds": args.max_seconds, "batch_size": args.batch_size,
         "seed": args.seed, "toy_distribution": args.distribution, "loss": args.loss,
+        "image_size": args.image_size,
         "update": args.update, "batchnorm": args.batchnorm,
         "tensorboard": args.tensorboard or None, "mixed_precision": args.mixed_precision or None,
         "steps_per_execution": args.steps_per_execution, "jit_compile": args.jit_compile or None,
     }.items() if v is not None}
+    if args.image_size and config.is_2d:
+        raise GanLibError(f"--image-size is for image recipes, not {config.name}")
     if args.distribution and not config.is_2d:
         raise GanLibError(f"--distribution is for toy2d, not {config.name}")
-    config = dataclasses.replace(config, **changes).validate()
+    config = dataclasses.replace(config, **changes)
+    if args.images is not None:
+        from gan_lib.data.own_images import on_images  # Pillow and NumPy, no TensorFlow
+
+        config = on_images(config, args.images)
+    config.validate()
     out = Path(args.out) if args.out else None
     if args.data is not None and not Path(args.data).is_dir():
         raise GanLibError(f"--data {args.data} is not a folder")

@@ -8,9 +8,9 @@ TensorFlow, so the command line can check its arguments fast.
 Each field says what it is once, on itself (``_f``'s metadata): ``structural`` (it fixes the
 networks or the game: a run cannot be resumed with another value; ``STRUCTURAL_FIELDS``),
 ``choices`` (the names it takes, from ``gan_lib.names``), ``within`` (its range), ``step`` (the
-train step reads it: ``gan_lib.tricks.Tricks`` carries it) and ``scope`` (only toy2d runs, or
-only the architectures that list it in ``ARCHITECTURE_FIELDS``, read it). ``validate``, the
-command line's choices and config.json's unused fields are derived from them.
+train step reads it: ``gan_lib.tricks.Tricks`` carries it) and ``scope`` (only runs on that
+dataset, or only the architectures that list it in ``ARCHITECTURE_FIELDS``, read it).
+``validate``, the command line's choices and config.json's unused fields are derived from them.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from gan_lib.names import (
     OPTIMIZERS,
     TOY_DISTRIBUTIONS,
     UPDATES,
+    check_image_size,
     parse_policy,
 )
 
@@ -41,6 +42,7 @@ def _f(default=dataclasses.MISSING, *, structural: bool = False, choices=None,
         "step": step, "scope": scope})
 
 POSITIVE = "> 0"
+OWN_IMAGES = "own_images"  # the dataset of a recipe trained on the student's own images
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ class GANConfig:
     channels: int = _f(0, structural=True)  # 0 for 2D data
     random_flip: bool = False  # random horizontal flips of real images (cats, faces)
     num_classes: int = _f(0, structural=True)  # > 0: a class-conditional GAN fed (images, labels)
+    # your own images (dataset "own_images"): a folder, a .zip or the http(s) URL of one, as
+    # gan_lib.data.own_images.on_images (train(images=), --images) sets it
+    images: str = _f("", structural=True, scope=OWN_IMAGES)
 
     # --- models ---
     # a name of gan_lib.names.ARCHITECTURE_FIELDS, built by gan_lib.models.BUILDERS
@@ -152,11 +157,16 @@ class GANConfig:
         return dataclasses.replace(self, **base)
 
     def unused_fields(self) -> tuple[str, ...]:
-        """Fields this config's data and architecture do not read (left out of config.json)."""
-        read = ARCHITECTURE_FIELDS.get(self.architecture)  # unknown: keep every model field
-        unused = tuple(f for f in fields_where("scope", "architecture")
-                       if read is not None and f not in read)
-        return unused + (() if self.is_2d else fields_where("scope", "toy2d"))
+        """Fields this config's data and architecture do not read (left out of config.json): a
+        field scoped to another dataset, a model field its architecture does not list in
+        ``ARCHITECTURE_FIELDS`` (an unknown architecture keeps them all)."""
+        read = ARCHITECTURE_FIELDS.get(self.architecture)
+
+        def unused(name: str, scope: str | None) -> bool:
+            if scope == "architecture":
+                return read is not None and name not in read
+            return scope is not None and scope != self.dataset
+        return tuple(n for n, f in _FIELDS.items() if unused(n, f.metadata.get("scope")))
 
     def to_dict(self) -> dict:
         """The fields that shape this run (``from_dict`` fills the others with defaults)."""
@@ -181,6 +191,7 @@ class GANConfig:
         targets is checked by ``gan_lib.tricks.Tricks.from_config``, which has the loss pair.)"""
         for f in dataclasses.fields(self):
             check_field(f.name, getattr(self, f.name))
+        check_image_size(self.name, self.architecture, self.image_size)
         if parse_policy(self.diffaugment) and self.is_2d:
             raise GanLibError(f"diffaugment={self.diffaugment!r} is for images, not toy2d; "
                               "set diffaugment=''")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gan_lib.config import GANConfig
+from gan_lib.config import OWN_IMAGES, GANConfig
 from gan_lib.errors import GanLibError
 from gan_lib.metrics.classifier import DATASETS as CLASSIFIER_DATASETS
 from gan_lib.metrics.detect import CASCADES, colour_shift, detection_rate
@@ -82,13 +82,24 @@ class Metrics:
     beside: Callable[..., dict[str, float]] | None = None  # evaluate_run's numbers besides
 
 
+def _none(samples: np.ndarray, config: GANConfig, real_images=None) -> dict[str, float]:
+    return {}
+
+
+def _memorised(result: dict, samples: np.ndarray, real: np.ndarray, config: GANConfig, folder,
+               n: int, seed: int) -> dict[str, float]:
+    return memorisation(samples, real, folder, seed=seed)
+
+
 TOY = Metrics(lambda c: TOY_COLUMNS[c.toy_distribution], _toy)
 CLASSIFIER = Metrics(lambda c: IMAGE_COLUMNS, _classifier, real_images=True)
 DETECTOR = Metrics(lambda c: DETECTOR_COLUMNS, _detector, real_images=True,
                    beside=_detector_beside)
+# your own images: nothing during training; evaluate_run checks memorisation
+OWN = Metrics(lambda c: (), _none, real_images=True, beside=_memorised)
 # dataset -> how it is measured; a dataset not here gets no quality numbers
 METRICS: dict[str, Metrics] = {"toy2d": TOY, **dict.fromkeys(CLASSIFIER_DATASETS, CLASSIFIER),
-                               **dict.fromkeys(CASCADES, DETECTOR)}
+                               **dict.fromkeys(CASCADES, DETECTOR), OWN_IMAGES: OWN}
 
 
 def metric_columns(config: GANConfig) -> tuple[str, ...]:
@@ -106,8 +117,11 @@ def measure(samples: np.ndarray, config: GANConfig,
 
 
 def evaluate_run(run_dir: str | os.PathLike, n: int = 2000,
-                 data_root: str | os.PathLike | None = None, seed: int = 0) -> dict:
-    """Metrics of a finished run's ``generator.keras``; also written to ``metrics.json``."""
+                 data_root: str | os.PathLike | None = None, seed: int = 0,
+                 fid: bool = True) -> dict:
+    """Metrics of a finished run's ``generator.keras``; also written to ``metrics.json``.
+    ``fid``: for image runs also FID and KID in InceptionV3's features (``inception``), which
+    on a CPU take minutes at n = 2,000."""
     from gan_lib.run.folder import RunFolder
     from gan_lib.sampling import sample
 
@@ -117,14 +131,35 @@ def evaluate_run(run_dir: str | os.PathLike, n: int = 2000,
     samples = sample(run_dir, n, seed=seed)
     real = None
     if kind and kind.real_images:
-        from gan_lib.data import load_images
+        from gan_lib.data import config_images
 
-        real, _ = load_images(config.dataset, data_root, config.image_size)
+        real, _ = config_images(config, data_root)
     result = {"config": config.name, "samples": n, **measure(samples, config, real)}
     if kind and kind.beside:
         result.update(kind.beside(result, samples, real, config, folder, n, seed))
+    if fid and real is not None:
+        result.update(inception(samples, real, n, seed))
     folder.write_metrics(result)
     return result
+
+
+def inception(samples: np.ndarray, real: np.ndarray, n: int, seed: int) -> dict:
+    """FID and KID in Keras' InceptionV3 features beside real against real, at ``n``
+    (``gan_lib.metrics.inception``); without its weights one warning and {}."""
+    from gan_lib.metrics.inception import (
+        NETWORK,
+        InceptionUnavailable,
+        inception_distances,
+        weights_folder,
+    )
+
+    try:
+        found = inception_distances(samples, real, n=n, seed=seed,
+                                    cache_dir=weights_folder().parent / "inception_features")
+    except InceptionUnavailable as e:
+        warnings.warn(str(e), stacklevel=3)
+        return {}
+    return {**found, "inception_network": NETWORK}
 
 
 def memorisation(samples: np.ndarray, real: np.ndarray, folder=None, probes: int = 64,

@@ -36,6 +36,23 @@ ARCHITECTURE_FIELDS: dict[str, tuple[str, ...]] = {
     "chollet64": ("model_width",),
 }
 
+# The image sides each architecture draws (the others' builders take any size: the MLPs);
+# GANConfig.validate refuses another image_size with one sentence.
+ARCHITECTURE_SIZES: dict[str, tuple[int, ...]] = {
+    "dcgan28": (28,), "tutorial28": (28,), "cgan28": (28,), "cats64": (64,),
+    "upsample_mlp64": (64,), "dcgan64": (32, 64, 128), "chollet64": (32, 64, 128),
+}
+IMAGE_SIZES = tuple(sorted(set().union(*ARCHITECTURE_SIZES.values())))  # --image-size's choices
+
+
+def check_image_size(name: str, architecture: str, image_size: int) -> None:
+    """One sentence if ``architecture`` cannot draw ``image_size``-pixel images."""
+    sizes = ARCHITECTURE_SIZES.get(architecture)
+    if sizes and image_size not in sizes:
+        raise GanLibError(f"{name}'s architecture {architecture} draws "
+                          f"{' or '.join(f'{s}x{s}' for s in sizes)} images, not "
+                          f"{image_size}x{image_size}; for 128x128 use dcgan128 or dcgan128_fast")
+
 
 def registry(implementations: dict, names: Iterable[str], what: str) -> dict:
     """``implementations`` in the order of ``names``, which they must implement exactly."""

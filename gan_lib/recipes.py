@@ -175,3 +175,15 @@ _rgb64("faces64_rmsprop",
        optimizer="rmsprop", clipvalue=1.0, g_learning_rate=1e-4, d_learning_rate=1e-4,
        steps=5_000, quick_overrides={**_QUICK_64, "model_width": 32},  # 3 s/step at width 128
        **_IN_TURN)
+
+# Your own images (lesson 08; gan_lib.data.own_images): these two train on the folder that
+# train(config, out, images=FOLDER) or --images FOLDER names; every image recipe above can too.
+# 128x128 is the PyTorch DCGAN tutorial's pattern with one up and one down block more (at
+# width 64 the 4x4 layer has 1,024 filters); the fast one is cats64_fast's recipe at 128.
+_QUICK_128 = {**_QUICK_64, "num_train": 32, "batch_size": 4, "num_fixed": 4}
+_rgb64("dcgan128", "128x128 DCGAN for your own images (PyTorch DCGAN tutorial, one block more)",
+       "own_images", "dcgan64", image_size=128, random_flip=True, batch_size=64,
+       steps=20_000, sample_every=500, quick_overrides=_QUICK_128, **_PYTORCH_STEP)
+_rgb64("dcgan128_fast",
+       "128x128 for small folders and CPUs: DCGAN at half width, batch 32, EMA (your images)",
+       "own_images", image_size=128, **{**_FAST, "steps": 5_000}, quick_overrides=_QUICK_128)

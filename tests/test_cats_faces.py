@@ -172,12 +172,12 @@ def test_find_outliers_and_clean_on_planted_images():
         "exact_duplicates", "near_duplicates", "low_detail", "atypical"}
     for name in ("exact_duplicates", "near_duplicates", "low_detail", "atypical"):
         assert found[name].dtype == np.int64
-    kept, report = outliers.clean_cat_faces(images, drop=("exact_duplicates", "low_detail"))
+    kept, report = outliers.clean_images(images, drop=("exact_duplicates", "low_detail"))
     assert report["num_before"] == 63 and report["num_after"] == 61 == len(kept)
     np.testing.assert_array_equal(kept, images[report["kept"]])
     assert 60 not in report["kept"] and 62 not in report["kept"]
     with pytest.raises(GanLibError, match="unknown outlier"):
-        outliers.clean_cat_faces(images, drop=("blurry",))
+        outliers.clean_images(images, drop=("blurry",))
 
 
 def _png_bytes(colour):

@@ -19,6 +19,7 @@ from gan_lib.models import BUILDERS
 from gan_lib.names import (
     ARCHITECTURE_FIELDS,
     AUGMENTATION_NAMES,
+    IMAGE_SIZES,
     LOSS_NAMES,
     TOY_DISTRIBUTIONS,
     registry,
@@ -47,7 +48,7 @@ def test_config_and_command_line_do_not_import_tensorflow():
 def test_the_field_metadata_says_what_the_old_lists_said():
     assert set(STRUCTURAL_FIELDS) == {
         "dataset", "toy_distribution", "image_size", "channels", "architecture", "latent_dim",
-        "g_hidden", "model_width", "d_batch_norm", "num_classes", "loss", "spectral_norm",
+        "g_hidden", "model_width", "d_batch_norm", "num_classes", "images", "loss", "spectral_norm",
         "ema_decay", "mixed_precision"}
     assert field_choices("loss") == LOSS_NAMES
     assert field_choices("update") == ("simultaneous", "alternating")
@@ -60,7 +61,9 @@ def test_the_field_metadata_says_what_the_old_lists_said():
     train_parser = build_parser()._subparsers._group_actions[0].choices["train"]
     flags = {a.dest: a.choices for a in train_parser._actions if a.choices}
     assert flags == {"distribution": TOY_DISTRIBUTIONS, "loss": LOSS_NAMES,
-                     "update": field_choices("update"), "batchnorm": field_choices("batchnorm")}
+                     "update": field_choices("update"), "batchnorm": field_choices("batchnorm"),
+                     "image_size": IMAGE_SIZES}
+    assert IMAGE_SIZES == (28, 32, 64, 128)
 
 
 @pytest.mark.parametrize("changes, message", [

@@ -1,6 +1,7 @@
 """Image GAN builders: shapes, ranges, logits, the presentations' parameter counts, training,
 saving."""
 
+import dataclasses
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -10,7 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from gan_lib.build import make_optimizer
+from gan_lib import get_config  # noqa: E402
+from gan_lib.build import make_optimizer  # noqa: E402
 from gan_lib.errors import GanLibError  # noqa: E402
 from gan_lib.gan import GAN  # noqa: E402
 from gan_lib.losses import get_loss  # noqa: E402
@@ -248,6 +250,38 @@ def test_dcgan64_width_scales_every_layer_as_pytorch_ngf_and_ndf(width):
     assert (count(generator), count(discriminator)) == (g_expected, d_expected)
     assert generator.output_shape == (None, 64, 64, 3)
     assert discriminator.output_shape == (None, 1)
+
+
+@pytest.mark.parametrize("size", [32, 64, 128])
+def test_the_dcgan_pair_at_32_64_and_128_has_one_block_per_doubling(size):
+    """The PyTorch tutorial's pattern at any side: from 4x4, one stride-2 layer per doubling;
+    the filters halve on the way up (G) and double on the way down (D), counted by hand."""
+    w, ups = 16, {32: 3, 64: 4, 128: 5}[size]
+    g_filters = [w * 2 ** k for k in reversed(range(ups))]  # 4x4 ... last hidden layer
+    g_expected = 16 * (100 * g_filters[0] + sum(a * b for a, b in zip(g_filters, g_filters[1:]))
+                       + g_filters[-1] * 3) + 2 * sum(g_filters)
+    d_filters = [w * 2 ** k for k in range(ups)]
+    d_expected = 16 * (3 * d_filters[0] + sum(a * b for a, b in zip(d_filters, d_filters[1:]))
+                       + d_filters[-1]) + sum(f for f in d_filters if f >= 4 * w) \
+        + 2 * sum(d_filters[1:])
+    generator = presentations64.build_dcgan64_generator(100, width=w, image_size=size)
+    discriminator = presentations64.build_dcgan64_discriminator(width=w, image_size=size)
+    count = lambda m: sum(int(np.prod(v.shape)) for v in m.trainable_weights)  # noqa: E731
+    assert (count(generator), count(discriminator)) == (g_expected, d_expected)
+    z = np.random.default_rng(0).standard_normal((2, 100)).astype(np.float32)
+    fake = generator(z, training=False)
+    assert fake.shape == (2, size, size, 3) and np.abs(fake).max() <= 1.0
+    assert discriminator(fake).shape == (2, 1)
+
+
+def test_an_architecture_asked_for_a_size_it_cannot_draw_is_one_sentence():
+    for name, size in (("cats64", 128), ("faces64_upsample", 32), ("mnist_dcgan", 64)):
+        with pytest.raises(GanLibError, match=rf"draws .* images, not {size}x{size}; for 128"):
+            dataclasses.replace(get_config(name), image_size=size).validate()
+    for name in ("faces64_fast", "faces64_rmsprop"):
+        assert dataclasses.replace(get_config(name), image_size=128).validate().image_size == 128
+    with pytest.raises(GanLibError, match="draws 32, 64, 128-pixel images, not 48"):
+        presentations64.build_dcgan64_generator(100, image_size=48)
 
 
 def test_multiply_adds_match_a_count_by_hand():

@@ -42,7 +42,8 @@ SOURCE_STEPS = {
 }
 # the course's own recipes: no source step to keep (each recipe's comment says how it was chosen)
 COURSE_RECIPES = {"toy2d", "mnist_dcgan", "fashion_dcgan", "mnist_cgan", "fashion_cgan",
-                  "mnist_cgan_mlp", "fashion_cgan_mlp", "cats64_fast", "faces64_fast"}
+                  "mnist_cgan_mlp", "fashion_cgan_mlp", "cats64_fast", "faces64_fast",
+                  "dcgan128", "dcgan128_fast"}
 # a course change to a presentation's recipe: (the recipe it varies, the fields it changes)
 VARIANTS = {"cats64_alternating": ("cats64", {"update": "alternating", "batchnorm": "pytorch"})}
 

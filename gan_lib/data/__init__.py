@@ -11,8 +11,8 @@ from gan_lib.data.toy import sample_toy, toy_mode_std, toy_modes
 _LAZY = {
     **dict.fromkeys(("image_dataset", "points_dataset", "scale_images", "unscale_images"),
                     "gan_lib.data.pipeline"),
-    **dict.fromkeys(("IMAGE_LOADERS", "TrainingData", "load_dataset", "load_images"),
-                    "gan_lib.data.registry"),
+    **dict.fromkeys(("IMAGE_LOADERS", "TrainingData", "load_dataset", "load_images",
+                     "config_images", "check_source"), "gan_lib.data.registry"),
 }
 
 
@@ -30,7 +30,7 @@ def __getattr__(name):
 
 
 __all__ = [
-    "IMAGE_LOADERS", "TrainingData", "load_dataset", "load_images",
-    "data_root", "dataset_dir", "outputs_root", "image_dataset", "points_dataset",
+    "IMAGE_LOADERS", "TrainingData", "load_dataset", "load_images", "config_images",
+    "check_source", "data_root", "dataset_dir", "outputs_root", "image_dataset", "points_dataset",
     "scale_images", "unscale_images", "sample_toy", "toy_mode_std", "toy_modes",
 ]

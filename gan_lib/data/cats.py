@@ -24,7 +24,7 @@ import numpy as np
 from gan_lib.data import download as dl
 from gan_lib.data.archives import extract_archive
 from gan_lib.data.images import list_image_files, load_image_folder
-from gan_lib.data.outliers import clean_cat_faces
+from gan_lib.data.outliers import clean_images
 from gan_lib.data.paths import data_root
 from gan_lib.errors import GanLibError
 
@@ -73,7 +73,7 @@ def load_cat_faces(root: str | os.PathLike | None = None, image_size: int = 64,
         download_cat_faces(folder)
     images = load_image_folder(folder, image_size, crop="center", progress=progress)
     if clean:
-        images, report = clean_cat_faces(images)
-        print(f"clean_cat_faces: kept {report['num_after']} of {report['num_before']} "
+        images, report = clean_images(images)
+        print(f"clean_images: kept {report['num_after']} of {report['num_before']} "
               f"({', '.join(f'{k}: {v}' for k, v in report['counts'].items())})")
     return images

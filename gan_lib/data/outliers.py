@@ -1,7 +1,8 @@
 """Images a training set is better without: duplicates, near duplicates, blanks, oddities.
 
 The English presentation warns that its cat faces are noisy (faces off-centre, some without a cat);
-``find_outliers`` flags such images by four simple criteria and ``clean_cat_faces`` drops them.
+``find_outliers`` flags such images by four simple criteria and ``clean_images`` drops them:
+any folder of photos (lesson 08: your own) has the same kinds.
 Nothing here is specific to cats but the defaults, which were tuned on the shared cat faces.
 """
 
@@ -125,7 +126,7 @@ def find_outliers(images: np.ndarray, max_hash_distance: int = 5, min_std: float
     }
 
 
-def clean_cat_faces(images: np.ndarray, drop: tuple[str, ...] = (
+def clean_images(images: np.ndarray, drop: tuple[str, ...] = (
         "exact_duplicates", "near_duplicates", "low_detail", "atypical"),
         **criteria) -> tuple[np.ndarray, dict]:
     """``images`` without the outliers ``find_outliers`` flags for the criteria in ``drop``.

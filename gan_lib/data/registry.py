@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from gan_lib.config import GANConfig
+from gan_lib.config import OWN_IMAGES, GANConfig
 from gan_lib.data.pipeline import image_dataset, points_dataset, scale_images
 from gan_lib.data.toy import sample_toy
 from gan_lib.errors import GanLibError
@@ -72,15 +72,38 @@ IMAGE_LOADERS: dict[str, Callable] = {
 def load_images(name: str, root: Root = None, image_size: int = 64):
     """``(images uint8 [N, H, W, C], labels int [N] or None)`` of an image dataset."""
     if name not in IMAGE_LOADERS:
-        raise GanLibError(f"unknown dataset {name!r}; known: toy2d, {', '.join(IMAGE_LOADERS)}")
+        raise GanLibError(f"unknown dataset {name!r}; known: toy2d, {', '.join(IMAGE_LOADERS)} "
+                          f"(your own images: train(..., images=FOLDER), or --images FOLDER)")
     images, labels = IMAGE_LOADERS[name](root, image_size)
     if images.ndim == 3:
         images = images[..., None]
     return images, labels
 
 
+def check_source(config: GANConfig, root: Root = None) -> None:
+    """The cheap checks of ``config``'s data that can fail before a run folder is made: your
+    own images' folder exists and holds enough images (no decoding; see ``own_images``)."""
+    if config.dataset == OWN_IMAGES:
+        from gan_lib.data.own_images import check_image_folder, image_folder
+
+        if not config.images:
+            raise GanLibError(f"{config.name} trains on your own images: pass the folder, "
+                              "train(config, out_dir, images=FOLDER) or --images FOLDER")
+        check_image_folder(image_folder(config.images, root))
+
+
+def config_images(config: GANConfig, root: Root = None):
+    """``(images, labels)`` of ``config``'s image data: a named dataset, or your own images
+    (``config.images``, grey for a one-channel recipe; no labels)."""
+    if config.dataset == OWN_IMAGES:
+        from gan_lib.data.own_images import load_own_images
+
+        return load_own_images(config.images, config.image_size, config.channels, root), None
+    return load_images(config.dataset, root, config.image_size)
+
+
 def _image_data(config: GANConfig, root: Root) -> TrainingData:
-    images, labels = load_images(config.dataset, root, config.image_size)
+    images, labels = config_images(config, root)
     if images.shape[1:] != (config.image_size, config.image_size, config.channels):
         raise GanLibError(f"{config.dataset} images are {images.shape[1:]}, the config wants "
                           f"{(config.image_size, config.image_size, config.channels)}")

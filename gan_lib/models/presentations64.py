@@ -12,6 +12,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from gan_lib.errors import GanLibError
 from gan_lib.models.batchnorm import KERAS_BATCHNORM, batchnorm_layer
 from gan_lib.models.dcgan import add_down_block, normal_init
 
@@ -76,8 +77,20 @@ def build_cats64_discriminator(batchnorm: BatchNorm = KERAS_BATCHNORM) -> keras.
     return model
 
 
+DCGAN_SIZES = (32, 64, 128)  # the DCGAN pair's sides: one up/down block per doubling
+
+
+def _doublings(image_size: int) -> int:
+    """Stride-2 layers between 4x4 and ``image_size`` (3, 4, 5 for 32, 64, 128)."""
+    if image_size not in DCGAN_SIZES:
+        raise GanLibError(f"the DCGAN pair draws {', '.join(map(str, DCGAN_SIZES))}-pixel "
+                          f"images, not {image_size}")
+    return image_size.bit_length() - 3
+
+
 def build_dcgan64_generator(latent_dim: int = 100, width: int = 64,
-                            batchnorm: BatchNorm = KERAS_BATCHNORM) -> keras.Sequential:
+                            batchnorm: BatchNorm = KERAS_BATCHNORM,
+                            image_size: int = 64) -> keras.Sequential:
     """The German presentation's PyTorch DCGAN generator (presentation 000) in Keras: 3,576,704
     trainable weights.
 
@@ -88,20 +101,26 @@ def build_dcgan64_generator(latent_dim: int = 100, width: int = 64,
 
     Args:
         latent_dim: size of the noise vector z.
-        width: filters of the 32x32 layer (PyTorch's ``ngf``, 64 in the presentation); the
-            layers below have 2x, 4x and 8x as many. The step's cost grows with ``width**2``.
+        width: filters of the last hidden layer (PyTorch's ``ngf``, 64 in the presentation);
+            the layers below have 2x, 4x, 8x (and at 128x128 16x) as many. The step's cost
+            grows with ``width**2``.
+        image_size: 64 (the presentation's), or 32 or 128: one up block fewer or more (the
+            PyTorch DCGAN tutorial's pattern; at 128 the 4x4 layer has 16 * width filters).
 
     Returns:
-        A model mapping float32 ``[B, latent_dim]`` to float32 ``[B, 64, 64, 3]`` in [-1, 1].
+        A model mapping float32 ``[B, latent_dim]`` to float32 ``[B, S, S, 3]`` in [-1, 1].
     """
+    ups = _doublings(image_size)
     model = keras.Sequential([keras.Input((latent_dim,)), layers.Reshape((1, 1, latent_dim))],
                              name="generator")
-    model.add(layers.Conv2DTranspose(8 * width, 4, strides=1, padding="valid", use_bias=False,
+    top = width * 2 ** (ups - 1)
+    model.add(layers.Conv2DTranspose(top, 4, strides=1, padding="valid", use_bias=False,
                                      kernel_initializer=normal_init()))
     model.add(batchnorm_layer(batchnorm))
     model.add(layers.ReLU())
-    assert model.output_shape == (None, 4, 4, 8 * width)
-    for filters, size in ((4 * width, 8), (2 * width, 16), (width, 32)):
+    assert model.output_shape == (None, 4, 4, top)
+    for k in range(1, ups):
+        filters, size = top // 2 ** k, 4 * 2 ** k
         model.add(layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
                                          kernel_initializer=normal_init()))
         model.add(batchnorm_layer(batchnorm))
@@ -109,12 +128,12 @@ def build_dcgan64_generator(latent_dim: int = 100, width: int = 64,
         assert model.output_shape == (None, size, size, filters)
     model.add(layers.Conv2DTranspose(3, 4, strides=2, padding="same", use_bias=False,
                                      activation="tanh", kernel_initializer=normal_init()))
-    assert model.output_shape == (None, 64, 64, 3)
+    assert model.output_shape == (None, image_size, image_size, 3)
     return model
 
 
-def build_dcgan64_discriminator(width: int = 64, batchnorm: BatchNorm = KERAS_BATCHNORM
-                                ) -> keras.Sequential:
+def build_dcgan64_discriminator(width: int = 64, batchnorm: BatchNorm = KERAS_BATCHNORM,
+                                image_size: int = 64) -> keras.Sequential:
     """The German presentation's PyTorch DCGAN discriminator (presentation 000): 2,766,336
     trainable weights.
 
@@ -123,15 +142,17 @@ def build_dcgan64_discriminator(width: int = 64, batchnorm: BatchNorm = KERAS_BA
     (PyTorch's default; redundant before BatchNorm, but it is what the presentation trained).
 
     ``width``: filters of the first convolution (PyTorch's ``ndf``, 64 in the presentation);
-    the next ones have 2x, 4x and 8x as many.
+    the next ones have 2x, 4x and 8x (and at 128x128 16x) as many. ``image_size``: 64, or 32
+    or 128 with one down block fewer or more.
 
     Returns:
-        A model mapping float32 ``[B, 64, 64, 3]`` to logits ``[B, 1]``.
+        A model mapping float32 ``[B, S, S, 3]`` to logits ``[B, 1]``.
     """
-    model = keras.Sequential([keras.Input((64, 64, 3))], name="discriminator")
-    for filters, size, bias in ((width, 32, False), (2 * width, 16, False), (4 * width, 8, True),
-                                (8 * width, 4, True)):
-        add_down_block(model, filters, batch_norm=filters > width, use_bias=bias,
+    downs = _doublings(image_size)
+    model = keras.Sequential([keras.Input((image_size, image_size, 3))], name="discriminator")
+    for k in range(downs):
+        filters, size = width * 2 ** k, image_size // 2 ** (k + 1)
+        add_down_block(model, filters, batch_norm=k > 0, use_bias=filters >= 4 * width,
                        batchnorm=batchnorm)
         assert model.output_shape == (None, size, size, filters)
     model.add(layers.Conv2D(1, 4, padding="valid", use_bias=False,

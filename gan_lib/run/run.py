@@ -20,7 +20,8 @@ import tensorflow as tf
 from gan_lib import viz
 from gan_lib.build import build_gan
 from gan_lib.config import GANConfig
-from gan_lib.data import TrainingData, load_dataset, outputs_root
+from gan_lib.data import TrainingData, check_source, load_dataset, outputs_root
+from gan_lib.data.own_images import on_images
 from gan_lib.errors import GanLibError
 from gan_lib.evaluate import measure, metric_columns
 from gan_lib.gan import GAN
@@ -78,10 +79,15 @@ class Run:
     @classmethod
     def open(cls, config: GANConfig, out_dir: str | os.PathLike | None = None, *,
              data_root: str | os.PathLike | None = None, resume: bool | str = False,
-             epochs: int | None = None, strategy: tf.distribute.Strategy | None = None) -> Run:
+             epochs: int | None = None, strategy: tf.distribute.Strategy | None = None,
+             images: str | os.PathLike | None = None) -> Run:
         """The run of ``config`` in ``out_dir``, ready to train: a new one, or (``resume``) the
-        saved one restored from its last checkpoint, its history and frames cut back to it."""
+        saved one restored from its last checkpoint, its history and frames cut back to it.
+        ``images``: train on your own images (``gan_lib.data.own_images.on_images``)."""
+        if images is not None:
+            config = on_images(config, images)
         config.validate()
+        check_source(config, data_root)  # a missing or tiny image folder: before any file
         folder = RunFolder(out_dir or outputs_root() / config.name)
         resume = folder.open(resume)
         if resume:

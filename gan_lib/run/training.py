@@ -19,7 +19,8 @@ from gan_lib.run.run import Run
 def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
           data_root: str | os.PathLike | None = None, resume: bool | str = False,
           epochs: int | None = None, progress: bool = True,
-          strategy: tf.distribute.Strategy | None = None) -> Run:
+          strategy: tf.distribute.Strategy | None = None,
+          images: str | os.PathLike | None = None) -> Run:
     """Train ``config`` into ``out_dir`` (default ``outputs/<config.name>``).
 
     Args:
@@ -33,16 +34,21 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
         progress: show a progress bar.
         strategy: a ``tf.distribute`` strategy to train under (``gan_lib.distribute``); the
             config's ``batch_size`` is then the global batch, split over the replicas.
+        images: train this image recipe on your own images instead of its dataset: a folder
+            (every readable image at any depth, centre-cropped and resized), a .zip of one, or
+            the http(s) URL of a zip (``gan_lib.data.own_images``). config.json keeps it, and a
+            resume with another one is refused.
     Returns:
         The ``Run``: ``.gan``, ``.history`` (columns of history.csv), ``.stopped`` ("steps",
         "time" or "interrupted"), ``.config``, ``.out_dir``; the folder holds every file listed
         in ``gan_lib.run.folder``.
     Raises:
-        GanLibError: bad folder, missing data, a resume with another model, or divergence
-            (a NaN/Inf loss; the last good checkpoint is kept).
+        GanLibError: bad folder, missing data (or fewer than 100 of your own images), a resume
+            with another model, or divergence (a NaN/Inf loss; the last good checkpoint is
+            kept).
     """
     run = Run.open(config, out_dir, data_root=data_root, resume=resume, epochs=epochs,
-                   strategy=strategy)
+                   strategy=strategy, images=images)
     run.train(progress)
     run.finish()
     return run

@@ -1,0 +1,120 @@
+"""FID and KID in InceptionV3's features (issue 22), without the network: the network built
+with random weights, what it is fed, the caching, the weights' download from a local server and
+its checksum, and the one sentence offline."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import threading
+
+import numpy as np
+import pytest
+
+from gan_lib.metrics import inception
+from gan_lib.metrics.inception import (
+    InceptionUnavailable,
+    inception_distances,
+    inception_features,
+    inception_input,
+    inception_weights,
+)
+
+
+def test_what_the_network_sees_is_resized_to_299_with_antialiasing_and_in_minus_one_one():
+    grey = np.full((2, 64, 64, 1), 51, np.uint8)
+    x = np.asarray(inception_input(grey))
+    assert x.shape == (2, 299, 299, 3) and x.dtype == np.float32
+    np.testing.assert_allclose(x, 51 / 127.5 - 1, atol=1e-5)  # preprocess_input: x / 127.5 - 1
+    as_floats = np.full((2, 64, 64, 3), 51 / 127.5 - 1, np.float32)  # the generator's range
+    np.testing.assert_allclose(np.asarray(inception_input(as_floats)), x, atol=1e-5)
+    # 1-pixel stripes at twice the size: antialiasing averages them to grey, point sampling
+    # would keep black and white.
+    stripes = np.zeros((1, 598, 598, 3), np.uint8)
+    stripes[:, :, ::2] = 255
+    seen = np.asarray(inception_input(stripes))
+    assert np.abs(seen[:, 1:-1, 1:-1]).max() < 0.01  # grey inside (the edge pixels see one side)
+    assert np.abs(seen).max() < 0.2
+    with pytest.raises(Exception, match=r"\[N, H, W, 1 or 3\]"):
+        inception_input(np.zeros((4, 8, 8, 2), np.uint8))
+
+
+@pytest.fixture(scope="module")
+def cats():
+    from gan_lib.data import load_images
+
+    return load_images("cat_faces")[0][:90]
+
+
+def test_real_against_real_is_near_and_noise_far_and_real_features_are_cached(cats, tmp_path,
+                                                                             monkeypatch):
+    """With random weights (no download), the distances' ordering still shows: two sets of
+    real cat faces are nearer each other than cat faces and noise."""
+    noise = np.random.default_rng(0).integers(0, 256, (30, 64, 64, 3), dtype=np.uint8)
+    calls = []
+    features = inception.inception_features
+    monkeypatch.setattr(inception, "inception_features",
+                        lambda x, w: calls.append(len(x)) or features(x, w))
+    first = inception_distances(noise, cats, n=30, weights=None, cache_dir=tmp_path)
+    assert (first["inception_n"], first["real_inception_n"]) == (30, 30)
+    assert first["real_inception_fid"] < first["inception_fid"] / 2
+    assert first["real_inception_kid"] < first["inception_kid"]
+    assert list(tmp_path.glob("inception_real_*.npy")) and calls == [60, 30]
+    again = inception_distances(cats[60:], cats, n=30, weights=None, cache_dir=tmp_path)
+    assert calls == [60, 30, 30]  # the real images' features came from the cache
+    assert again["inception_fid"] < first["inception_fid"] / 2
+    feats = features(cats[:3], None)
+    assert feats.shape == (3, 2048) and feats.dtype == np.float64 and np.isfinite(feats).all()
+
+
+def _serve(folder):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def test_the_weights_are_downloaded_once_checked_and_a_changed_file_is_refused(tmp_path,
+                                                                             monkeypatch):
+    monkeypatch.setenv("GAN_LIB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GAN_LIB_INCEPTION_WEIGHTS", raising=False)
+    monkeypatch.setattr(inception, "_FAILED", {})
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "weights.h5").write_bytes(b"stand-in for the 84 MB file" * 1000)
+    md5 = hashlib.md5((served / "weights.h5").read_bytes()).hexdigest()
+    server, base = _serve(served)
+    try:
+        with pytest.raises(InceptionUnavailable, match="no FID: .*could not be downloaded"):
+            inception_weights(f"{base}/weights.h5", md5="0" * 32)  # not the file's checksum
+        assert not list((tmp_path / "cache").rglob("*.h5"))  # nothing half-trusted kept
+        path = inception_weights(f"{base}/weights.h5?again", md5=md5)
+        assert path.parent == tmp_path / "cache" / "weights"
+        assert path.read_bytes() == (served / "weights.h5").read_bytes()
+    finally:
+        server.shutdown()
+    assert inception_weights(f"{base}/weights.h5?again", md5=md5) == path  # cached: no network
+
+
+def test_offline_without_the_weights_is_one_sentence_and_evaluate_runs_the_rest(
+        tmp_path, monkeypatch):
+    from gan_lib import get_config, train
+    from gan_lib.evaluate import evaluate_run
+
+    monkeypatch.setenv("GAN_LIB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GAN_LIB_INCEPTION_WEIGHTS", raising=False)
+    monkeypatch.setattr(inception, "_FAILED", {})
+    monkeypatch.setattr(inception, "WEIGHTS_URL", "http://127.0.0.1:9/inception.h5")  # closed
+    with pytest.raises(InceptionUnavailable) as caught:
+        inception_weights()
+    message = str(caught.value)
+    assert "the other metrics still run" in message and "\n" not in message
+    run = train(get_config("mnist_dcgan", quick=True), tmp_path / "run", progress=False)
+    with pytest.warns(UserWarning, match="no FID"):
+        metrics = evaluate_run(run.out_dir, n=50)
+    assert "frechet_distance" in metrics and "inception_fid" not in metrics
+    monkeypatch.setenv("GAN_LIB_INCEPTION_WEIGHTS", str(tmp_path / "missing.h5"))
+    with pytest.raises(InceptionUnavailable, match="is not a file"):
+        inception_weights()
+    assert inception_features(np.zeros((0, 8, 8, 3), np.uint8), weights=None).shape == (0, 2048)
