@@ -105,11 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="the .npz file to write")
     s.add_argument("--seed", type=_non_negative_int, default=0)
     s.add_argument("--label", type=_non_negative_int, help="class to generate (conditional runs)")
+    s.add_argument("--best", action="store_true",
+                   help="from generator_best.keras, the run's best eval step (not the last)")
 
     e = sub.add_parser("evaluate", help="quality metrics of a trained run (writes metrics.json)")
     e.add_argument("run", help="a run folder (holds generator.keras)")
     e.add_argument("--n", type=_positive_int, default=2000, help="how many samples")
     e.add_argument("--data", help="dataset root (default: $GAN_LIB_DATA or data/)")
+    e.add_argument("--best", action="store_true",
+                   help="evaluate generator_best.keras, the run's best eval step (not the last)")
 
     p = sub.add_parser("pack", help="pack a trained run into one file to share (a class loads it "
                                     "with gan_lib.share.load_run)")
@@ -151,6 +155,10 @@ def _train(args) -> None:
     result = train(config, out, data_root=args.data, resume=args.resume, epochs=args.epochs,
                    progress=not args.no_progress, strategy=strategy)
     print(f"{config.name}: step {result.step} ({result.stopped}); wrote {result.out_dir}/")
+    best = result.folder.read_best()
+    if best:
+        print(f"{config.name}: the best {best['metric']} ({best['value']:.4g}) was at step "
+              f"{best['step']}: {result.folder.best_generator_path} (sample/evaluate --best)")
 
 
 def _sample(args) -> None:
@@ -159,7 +167,7 @@ def _sample(args) -> None:
         raise GanLibError(f"--out must end in .npz, got {out}")
     from gan_lib import sample
 
-    samples = sample(args.run, args.n, seed=args.seed, label=args.label)
+    samples = sample(args.run, args.n, seed=args.seed, label=args.label, best=args.best)
     out.parent.mkdir(parents=True, exist_ok=True)
     import numpy as np
     np.savez_compressed(out, images=samples)
@@ -172,7 +180,7 @@ def _evaluate(args) -> None:
     folder = RunFolder(args.run)
     if not folder.generator_path.exists():
         raise GanLibError(f"{folder.path} has no {RunFolder.GENERATOR}: train it first")
-    result = evaluate_run(folder.path, args.n, data_root=args.data)
+    result = evaluate_run(folder.path, args.n, data_root=args.data, best=args.best)
     for key, value in result.items():
         shown = f"{value:.4g}" if isinstance(value, float) else value
         print(f"{key:>18}: {shown}")

@@ -80,6 +80,7 @@ class Metrics:
     measure: Callable[..., dict[str, float]]  # (samples, config, real_images) -> numbers
     real_images: bool = False  # evaluate_run compares with the real images
     beside: Callable[..., dict[str, float]] | None = None  # evaluate_run's numbers besides
+    best: str | None = None  # the column whose lowest value keeps a run's best generator
 
 
 def _none(samples: np.ndarray, config: GANConfig, real_images=None) -> dict[str, float]:
@@ -92,9 +93,10 @@ def _memorised(result: dict, samples: np.ndarray, real: np.ndarray, config: GANC
 
 
 TOY = Metrics(lambda c: TOY_COLUMNS[c.toy_distribution], _toy)
-CLASSIFIER = Metrics(lambda c: IMAGE_COLUMNS, _classifier, real_images=True)
+CLASSIFIER = Metrics(lambda c: IMAGE_COLUMNS, _classifier, real_images=True,
+                     best="frechet_distance")
 DETECTOR = Metrics(lambda c: DETECTOR_COLUMNS, _detector, real_images=True,
-                   beside=_detector_beside)
+                   beside=_detector_beside, best="kid")
 # your own images: nothing during training; evaluate_run checks memorisation
 OWN = Metrics(lambda c: (), _none, real_images=True, beside=_memorised)
 # dataset -> how it is measured; a dataset not here gets no quality numbers
@@ -108,6 +110,12 @@ def metric_columns(config: GANConfig) -> tuple[str, ...]:
     return kind.columns(config) if kind else ()
 
 
+def best_column(config: GANConfig) -> str | None:
+    """The quality column whose lowest value marks a run's best generator (None: none kept)."""
+    kind = METRICS.get(config.dataset)
+    return kind.best if kind else None
+
+
 def measure(samples: np.ndarray, config: GANConfig,
             real_images: np.ndarray | None = None) -> dict[str, float]:
     """The quality numbers of ``samples`` (points, or images in [-1, 1] or uint8) for
@@ -118,23 +126,25 @@ def measure(samples: np.ndarray, config: GANConfig,
 
 def evaluate_run(run_dir: str | os.PathLike, n: int = 2000,
                  data_root: str | os.PathLike | None = None, seed: int = 0,
-                 fid: bool = True) -> dict:
-    """Metrics of a finished run's ``generator.keras``; also written to ``metrics.json``.
-    ``fid``: for image runs also FID and KID in InceptionV3's features (``inception``), which
-    on a CPU take minutes at n = 2,000."""
+                 fid: bool = True, best: bool = False) -> dict:
+    """Metrics of a finished run's ``generator.keras`` (``best``: ``generator_best.keras``);
+    also written to ``metrics.json``. ``fid``: for image runs also FID and KID in InceptionV3's
+    features (``inception``), which on a CPU take minutes at n = 2,000."""
     from gan_lib.run.folder import RunFolder
     from gan_lib.sampling import sample
 
     folder = RunFolder(run_dir)
     config = folder.read_config()
     kind = METRICS.get(config.dataset)
-    samples = sample(run_dir, n, seed=seed)
+    samples = sample(run_dir, n, seed=seed, best=best)
     real = None
     if kind and kind.real_images:
         from gan_lib.data import config_images
 
         real, _ = config_images(config, data_root)
     result = {"config": config.name, "samples": n, **measure(samples, config, real)}
+    if best:
+        result["generator"] = f"{RunFolder.BEST_GENERATOR} (step {folder.read_best()['step']})"
     if kind and kind.beside:
         result.update(kind.beside(result, samples, real, config, folder, n, seed))
     if fid and real is not None:

@@ -180,10 +180,14 @@ _rgb64("faces64_rmsprop",
 # train(config, out, images=FOLDER) or --images FOLDER names; every image recipe above can too.
 # 128x128 is the PyTorch DCGAN tutorial's pattern with one up and one down block more (at
 # width 64 the 4x4 layer has 1,024 filters); the fast one is cats64_fast's recipe at 128.
+# Their lengths are estimates from multiply-adds (gan_lib.models.cost), not measured runs: a
+# dcgan128 step costs 2.6x faces64's (0.46 T against 0.17 T), so its 10,000 steps are ~3.4x
+# faces64's 7,900 (~25 min on a T4: ~1.5 h); dcgan128_fast's 5,000 steps are ~5x what
+# faces64_fast does in 15 minutes of the 2-core CPU (~1.2 h there, minutes on a T4).
 _QUICK_128 = {**_QUICK_64, "num_train": 32, "batch_size": 4, "num_fixed": 4}
 _rgb64("dcgan128", "128x128 DCGAN for your own images (PyTorch DCGAN tutorial, one block more)",
        "own_images", "dcgan64", image_size=128, random_flip=True, batch_size=64,
-       steps=20_000, sample_every=500, quick_overrides=_QUICK_128, **_PYTORCH_STEP)
+       steps=10_000, sample_every=250, quick_overrides=_QUICK_128, **_PYTORCH_STEP)
 _rgb64("dcgan128_fast",
        "128x128 for small folders and CPUs: DCGAN at half width, batch 32, EMA (your images)",
        "own_images", image_size=128, **{**_FAST, "steps": 5_000}, quick_overrides=_QUICK_128)

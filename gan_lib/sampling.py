@@ -60,8 +60,9 @@ def sample_from(generator, config: GANConfig, n: int | None = None, *, seed: int
 
 
 def sample(run_dir: str | os.PathLike, n: int, seed: int = 0,
-           label: int | None = None) -> np.ndarray:
-    """``n`` samples of the generator a finished run saved.
+           label: int | None = None, best: bool = False) -> np.ndarray:
+    """``n`` samples of the generator a finished run saved (``best``: the one of its best
+    eval step, ``generator_best.keras``).
 
     Returns:
         uint8 ``[n, H, W, C]`` for image configs, float32 ``[n, 2]`` for 2D ones.
@@ -70,7 +71,7 @@ def sample(run_dir: str | os.PathLike, n: int, seed: int = 0,
     from gan_lib.run.folder import RunFolder
 
     folder = RunFolder(run_dir)
-    generator = folder.load_generator()  # first: "train it first" is the likelier mistake
+    generator = folder.load_generator(best)  # first: "train it first" is the likelier mistake
     config = folder.read_config()
     if label is not None and not config.num_classes:
         raise GanLibError(f"{run_dir} is not a conditional run: --label needs a conditional "

@@ -37,7 +37,8 @@ FORMAT = "gan_lib packed run"
 SUFFIX = ".ganrun.zip"
 # the run's files a class needs, by RunFolder's own names (frames/ and the last checkpoint besides)
 SHARED_FILES = (RunFolder.CONFIG, RunFolder.HISTORY, RunFolder.GENERATOR, RunFolder.SAMPLES,
-                RunFolder.LOSSES, RunFolder.GIF, RunFolder.METRICS, RunFolder.NEAREST)
+                RunFolder.LOSSES, RunFolder.GIF, RunFolder.METRICS, RunFolder.NEAREST,
+                RunFolder.BEST_GENERATOR, RunFolder.BEST)
 
 
 def _latest_checkpoint(folder: RunFolder) -> tuple[str, list[Path]]:

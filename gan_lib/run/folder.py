@@ -41,6 +41,7 @@ class RunFolder:
     GENERATOR, SAMPLES, LOSSES, GIF = "generator.keras", "samples.png", "losses.png", "progress.gif"
     FRAMES, CHECKPOINTS, TENSORBOARD = "frames", "checkpoints", "tensorboard"
     NEAREST = "nearest_neighbours.png"  # evaluate's memorisation check (64x64 runs)
+    BEST_GENERATOR, BEST = "generator_best.keras", "best.json"  # the best eval step's generator
     # TensorFlow's own temporary checkpoint names (a state file, a shard folder, a state probe)
     _TF_LEFTOVERS = re.compile(r"^checkpoint\.tmp|_temp$|\.tempstate\d+$")
 
@@ -54,6 +55,8 @@ class RunFolder:
     history_path = property(lambda self: self.path / self.HISTORY)
     metrics_path = property(lambda self: self.path / self.METRICS)
     generator_path = property(lambda self: self.path / self.GENERATOR)
+    best_generator_path = property(lambda self: self.path / self.BEST_GENERATOR)
+    best_path = property(lambda self: self.path / self.BEST)
     gif_path = property(lambda self: self.path / self.GIF)
     checkpoint_dir = property(lambda self: self.path / self.CHECKPOINTS)
     frames_dir = property(lambda self: self.path / self.FRAMES)
@@ -90,7 +93,8 @@ class RunFolder:
             why = "the run stopped before its first one" if started else "a new run"
             print(f"{self.path}: nothing to resume, no checkpoint yet ({why}): training starts "
                   "from step 0", flush=True)
-        self.history_path.unlink(missing_ok=True)
+        for stale in (self.history_path, self.best_path, self.best_generator_path):
+            stale.unlink(missing_ok=True)
         shutil.rmtree(self.frames_dir, ignore_errors=True)
         return False
 
@@ -139,16 +143,33 @@ class RunFolder:
 
         return tf.train.CheckpointManager(checkpoint, self.checkpoint_dir, max_to_keep=keep)
 
-    def save_generator(self, model) -> None:
-        with atomic_path(self.generator_path) as tmp:
+    def save_generator(self, model, best: dict | None = None) -> None:
+        """``generator.keras``; with ``best`` (its step, metric and value) the best one instead:
+        ``generator_best.keras``, then ``best.json`` (which names a complete file)."""
+        with atomic_path(self.best_generator_path if best else self.generator_path) as tmp:
             model.save(tmp)
+        if best:
+            write_json(self.best_path, best)
 
-    def load_generator(self):
-        if not self.generator_path.exists():
-            raise GanLibError(f"{self.path} has no {self.GENERATOR}: train it first")
+    def read_best(self) -> dict | None:
+        """``best.json``: the step, metric and value of ``generator_best.keras``, or None."""
+        try:
+            with open(self.best_path) as f:
+                return json.load(f)
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def load_generator(self, best: bool = False):
+        """``generator.keras`` (the last), or with ``best`` ``generator_best.keras``."""
+        path, name = ((self.best_generator_path, self.BEST_GENERATOR) if best
+                      else (self.generator_path, self.GENERATOR))
+        if not path.exists():
+            raise GanLibError(f"{self.path} has no {name}: " + (
+                "its run kept no best generator (only runs with a quality metric at eval steps "
+                "do)" if best else "train it first"))
         import keras
 
-        return keras.models.load_model(self.generator_path, compile=False)
+        return keras.models.load_model(path, compile=False)
 
     def save_image(self, name: str, image) -> None:
         """A uint8 ``[H, W, 3]`` array as PNG (``samples.png``) or a Matplotlib figure."""

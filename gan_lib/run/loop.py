@@ -92,6 +92,7 @@ class RowWriter:
                 row.update(measure(fake, run.config))
         if "evaluate" in due and run.metric_columns and not run.config.is_2d:
             row.update(run.measure())
+            run.keep_if_best(step, row)
         run.history_file.append({"step": step, "seconds": self.seconds_before + self.elapsed(),
                                  **row})
         if bar is not None and "d_loss" in row:

@@ -11,6 +11,7 @@ steps (``gan_lib.run.loop``), ``frame``/``log``/``measure`` are the periodic job
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ from gan_lib.config import GANConfig
 from gan_lib.data import TrainingData, check_source, load_dataset, outputs_root
 from gan_lib.data.own_images import on_images
 from gan_lib.errors import GanLibError
-from gan_lib.evaluate import measure, metric_columns
+from gan_lib.evaluate import best_column, measure, metric_columns
 from gan_lib.gan import GAN
 from gan_lib.gif import write_gif
 from gan_lib.run.checkpoints import repair_checkpoints
@@ -188,6 +189,19 @@ class Run:
                         seed=config.seed)
         metrics = measure(fake, config, self.data.images)
         return {k: metrics[k] for k in self.metric_columns if k in metrics}
+
+    def keep_if_best(self, step: int, row: dict) -> None:
+        """``generator_best.keras`` (and ``best.json``) when ``row``'s quality column
+        (``evaluate.best_column``: lower is better) is the run's lowest yet: a run that
+        collapses late keeps its best generator beside its last."""
+        column = best_column(self.config)
+        value = row.get(column) if column else None
+        if value is None or not math.isfinite(value):
+            return
+        best = self.folder.read_best()
+        if best is None or value < best["value"]:
+            self.folder.save_generator(self.gan.sampling_generator,
+                                       {"step": step, "metric": column, "value": float(value)})
 
     def checkpoint(self, step: int) -> None:
         """A checkpoint of ``step``, unless the last one is of it already: TensorFlow rewrites
