@@ -181,7 +181,9 @@ def memorisation(samples: np.ndarray, real: np.ndarray, folder=None, probes: int
     favours flat and blurry images (an untrained G's grey squares score ~0.5), so read the
     ratio beside the picture: copies look like their neighbour. With ``folder``,
     ``nearest_neighbours.png`` shows rows of 8 samples, each row above their nearest images.
-    Searches at most ``search`` training images (a seeded pick) to stay within seconds.
+    Samples are searched against every picked training image; the real baseline holds
+    ``probes`` real images out and searches the others. At most ``search`` training images (a
+    seeded pick) are searched, to stay within seconds.
     """
     from gan_lib.data.pipeline import unscale_images
     from gan_lib.metrics.collapse import nearest_neighbours
@@ -189,14 +191,15 @@ def memorisation(samples: np.ndarray, real: np.ndarray, folder=None, probes: int
     order = np.random.default_rng(seed + 1).permutation(len(real))
     probes = min(probes, len(samples), len(real) // 2)
     held, rest = real[order[:probes]], real[np.sort(order[probes:probes + search])]
+    pool = real[np.sort(order[:probes + search])]  # a copy of a held-out image counts too
     fake = unscale_images(samples[:probes])
-    index, distance = nearest_neighbours(fake, rest)
+    index, distance = nearest_neighbours(fake, pool)
     real_distance = nearest_neighbours(held, rest)[1]
     if folder is not None:
         from gan_lib.viz import image_grid
 
         rows = [part for i in range(0, probes, 8)
-                for part in (fake[i:i + 8], rest[index[i:i + 8, 0]])]
+                for part in (fake[i:i + 8], pool[index[i:i + 8, 0]])]
         folder.save_image(folder.NEAREST, image_grid(np.concatenate(rows), ncols=8))
     fake_median, real_median = float(np.median(distance)), float(np.median(real_distance))
     return {"nn_distance": fake_median, "real_nn_distance": real_median,
