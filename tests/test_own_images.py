@@ -182,6 +182,18 @@ def test_recipes_that_cannot_take_your_images_say_which_can(capsys, tmp_path):
         assert "faces64_fast" in err
 
 
+def test_webp_and_tiff_are_read_and_heic_photos_are_named_not_silently_dropped(tmp_path):
+    folder = tmp_path / "phone"
+    write_photos(folder, MIN_IMAGES - 2)
+    Image.new("RGB", (50, 40), (200, 10, 10)).save(folder / "a.webp", lossless=True)
+    Image.new("RGB", (50, 40), (10, 200, 10)).save(folder / "b.tiff")
+    (folder / "IMG_0001.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic")  # a phone's photo
+    with pytest.warns(UserWarning, match=r"1 HEIC/HEIF/AVIF photos .* convert them to JPEG"):
+        images = load_own_images(folder, 16, progress=False)
+    assert len(images) == MIN_IMAGES
+    assert {tuple(px) for px in images[:, 8, 8]} >= {(200, 10, 10), (10, 200, 10)}
+
+
 def test_a_broken_zip_is_one_clear_error(tmp_path):
     bad = tmp_path / "photos.zip"
     bad.write_bytes(io.BytesIO(b"PK\x03\x04 not really a zip").getvalue())

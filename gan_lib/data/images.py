@@ -1,8 +1,8 @@
 """Load a folder of image files into one uint8 array: decode, crop, resize (cached by
 ``gan_lib.data.decode_cache``).
 
-Any tree of PNG/JPEG/BMP/GIF files works. Every Pillow mode becomes RGB (transparent pixels
-over white, 16-bit values scaled to 8 bits), EXIF orientation is applied, and files that
+Any tree of PNG/JPEG/BMP/GIF/WebP/TIFF files works. Every Pillow mode becomes RGB (transparent
+pixels over white, 16-bit values scaled to 8 bits), EXIF orientation is applied, and files that
 cannot be read are skipped and reported in one warning. The decoded array is saved as an
 ``.npy`` file, so the second load of the same folder takes milliseconds instead of minutes.
 """
@@ -19,7 +19,8 @@ from PIL import Image, ImageOps
 from gan_lib.data.decode_cache import decode_all
 from gan_lib.errors import GanLibError
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+UNREAD_EXTENSIONS = (".heic", ".heif", ".avif")  # phones' photos Pillow cannot open by itself
 Crop = str | tuple | None
 
 
@@ -150,7 +151,7 @@ def load_image_folder(folder: str | os.PathLike, image_size: int = 64, crop: Cro
                           f"got {crop!r}")
     files = list_image_files(folder)
     if not files:
-        raise GanLibError(f"no image files (.png, .jpg, .jpeg, .bmp, .gif) found in {folder}")
+        raise GanLibError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) found in {folder}")
     return decode_all(folder, files, [(f, image_size, crop) for f in files], _try_decode,
                       image_size, key=repr(crop), cache=cache, cache_dir=cache_dir,
                       progress=progress, desc=f"decoding {folder.name}", what="image files")

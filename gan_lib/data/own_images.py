@@ -16,12 +16,18 @@ import dataclasses
 import hashlib
 import os
 import urllib.parse
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from gan_lib.config import OWN_IMAGES, GANConfig
-from gan_lib.data.images import IMAGE_EXTENSIONS, list_image_files, load_image_folder
+from gan_lib.data.images import (
+    IMAGE_EXTENSIONS,
+    UNREAD_EXTENSIONS,
+    list_image_files,
+    load_image_folder,
+)
 from gan_lib.data.paths import data_root
 from gan_lib.errors import GanLibError
 
@@ -101,13 +107,17 @@ def check_image_folder(folder: Path) -> int:
         GanLibError: no image file under ``folder``, or fewer than ``MIN_IMAGES``.
     """
     n = len(list_image_files(folder))
+    unread = sum(1 for p in folder.rglob("*") if p.suffix.lower() in UNREAD_EXTENSIONS)
+    if unread:
+        warnings.warn(f"{unread} HEIC/HEIF/AVIF photos under {folder} are left out (Pillow "
+                      "cannot read them): convert them to JPEG to use them", stacklevel=2)
     if n == 0:
         raise GanLibError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) under {folder}: "
                           "point --images at the folder that holds them")
     if n < MIN_IMAGES:
         raise GanLibError(f"{folder} holds only {n} image{'s' * (n != 1)}: a GAN trained on so "
                           f"few memorises them and draws copies; bring at least {MIN_IMAGES} "
-                          "(a few thousand is better)")
+                          "(a few thousand is better; after cleaning, too)")
     return n
 
 
