@@ -1,6 +1,9 @@
 import dataclasses
+import functools
+import http.server
 import io
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -50,3 +53,21 @@ def write_unreadable_images(folder: Path, rng: np.random.Generator) -> int:
 def unreadable_images():
     """``write_unreadable_images``, for tests that build a messy image folder."""
     return write_unreadable_images
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_folder(tmp_path):
+    """A local HTTP server over ``tmp_path / "www"`` (loopback only); yields (folder, base URL)."""
+    www = tmp_path / "www"
+    www.mkdir()
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(www)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield www, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

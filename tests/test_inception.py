@@ -4,10 +4,7 @@ its checksum, and the one sentence offline."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
-import threading
 
 import numpy as np
 import pytest
@@ -68,33 +65,22 @@ def test_real_against_real_is_near_and_noise_far_and_real_features_are_cached(ca
     assert feats.shape == (3, 2048) and feats.dtype == np.float64 and np.isfinite(feats).all()
 
 
-def _serve(folder):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
-def test_the_weights_are_downloaded_once_checked_and_a_changed_file_is_refused(tmp_path,
-                                                                             monkeypatch):
+def test_the_weights_are_downloaded_once_checked_and_a_changed_file_is_refused(
+        tmp_path, monkeypatch, http_folder):
     monkeypatch.setenv("GAN_LIB_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("GAN_LIB_INCEPTION_WEIGHTS", raising=False)
     monkeypatch.setattr(inception, "_FAILED", {})
-    served = tmp_path / "served"
-    served.mkdir()
+    served, base = http_folder
     (served / "weights.h5").write_bytes(b"stand-in for the 84 MB file" * 1000)
-    md5 = hashlib.md5((served / "weights.h5").read_bytes()).hexdigest()
-    server, base = _serve(served)
-    try:
-        with pytest.raises(InceptionUnavailable, match="no FID: .*could not be downloaded"):
-            inception_weights(f"{base}/weights.h5", md5="0" * 32)  # not the file's checksum
-        assert not list((tmp_path / "cache").rglob("*.h5"))  # nothing half-trusted kept
-        path = inception_weights(f"{base}/weights.h5?again", md5=md5)
-        assert path.parent == tmp_path / "cache" / "weights"
-        assert path.read_bytes() == (served / "weights.h5").read_bytes()
-    finally:
-        server.shutdown()
-    assert inception_weights(f"{base}/weights.h5?again", md5=md5) == path  # cached: no network
+    content = (served / "weights.h5").read_bytes()
+    md5 = hashlib.md5(content).hexdigest()
+    with pytest.raises(InceptionUnavailable, match="no FID: .*could not be downloaded"):
+        inception_weights(f"{base}/weights.h5", md5="0" * 32)  # not the file's checksum
+    assert not list((tmp_path / "cache").rglob("*.h5"))  # nothing half-trusted kept
+    path = inception_weights(f"{base}/weights.h5?again", md5=md5)
+    assert path.parent == tmp_path / "cache" / "weights" and path.read_bytes() == content
+    (served / "weights.h5").unlink()  # gone from the server: a second fetch would fail
+    assert inception_weights(f"{base}/weights.h5?again", md5=md5) == path  # the kept file
 
 
 def test_offline_without_the_weights_is_one_sentence_and_evaluate_runs_the_rest(

@@ -3,14 +3,11 @@ in a fresh process, and refused in one sentence when the file is cut off or chan
 
 from __future__ import annotations
 
-import functools
 import json
 import subprocess
 import sys
 import textwrap
-import threading
 import zipfile
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -28,24 +25,6 @@ def packed(tmp_path_factory):
     run = train(get_config("toy2d", quick=True), root / "toy_run", progress=False)
     path, sha256 = pack_run(run.out_dir)
     return run, path, sha256
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def http_folder(tmp_path):
-    """A local HTTP server over ``tmp_path / "www"`` (loopback only); yields (folder, base URL)."""
-    www = tmp_path / "www"
-    www.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(www)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield www, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def test_pack_lists_every_member_with_its_checksum(packed):
