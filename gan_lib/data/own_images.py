@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import shutil
 import urllib.parse
 import warnings
 from pathlib import Path
@@ -78,12 +79,15 @@ def image_folder(source: str | os.PathLike, root=None) -> Path:
         name = Path(urllib.parse.urlparse(url).path).name or "images.zip"
         folder = _unpacked_folder(name, url, root)
         if not folder.is_dir():
-            from gan_lib.data.download import download
+            from gan_lib.data.download import archive_place, download
 
-            archive = download(url, folder.parent / "downloads" / name,
+            # GAN_LIB_ARCHIVES set (Drive, on Colab): the zip is kept for the next runtime
+            place, keep = archive_place(folder.parent, f"{folder.name}-{name}")
+            archive = download(url, place,
                                manual_hint="or download the zip yourself and pass its path")
             extract_archive(archive, folder)
-            archive.unlink(missing_ok=True)
+            if not keep:
+                archive.unlink(missing_ok=True)
         return folder
     path = Path(source).expanduser()
     if path.is_dir():
@@ -137,3 +141,21 @@ def load_own_images(source: str | os.PathLike, image_size: int, channels: int = 
     elif channels != 3:
         raise GanLibError(f"image recipes have 1 or 3 channels, this one {channels}")
     return images
+
+
+def write_image_folder(images: np.ndarray, folder: str | os.PathLike) -> Path:
+    """``images`` (uint8 ``[N, H, W, 3]``, e.g. cleaned ones) as a folder of PNG files
+    (``000000.png`` ...) to train on with ``images=folder``. Written under a temporary name
+    and renamed when complete, so a kill leaves no half folder; an existing one is kept."""
+    from PIL import Image
+
+    folder = Path(folder)
+    if folder.is_dir():
+        return folder
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    for i, image in enumerate(np.asarray(images, np.uint8)):
+        Image.fromarray(image).save(partial / f"{i:06d}.png")
+    os.replace(partial, folder)
+    return folder
