@@ -108,7 +108,7 @@ def run_one(recipe: str, budget: float, every: float, samples: int, seed: int,
         row["measure_s"] = round(time.perf_counter() - t, 1)
         print(json.dumps(row), flush=True)
         rows.append(row)
-    rows[-1].update(memorisation(fake, real, seed=seed))  # has it copied training images?
+    rows[-1].update(memorisation(fake, real, seed=seed, flipped=config.random_flip))  # copies?
     return rows
 
 

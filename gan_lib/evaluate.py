@@ -69,7 +69,8 @@ def _detector_beside(result: dict, samples: np.ndarray, real: np.ndarray, config
     if "kid" in result and k >= 2:  # real against other real images: what ~0 looks like
         extra["real_kid"] = kernel_inception_distance(real[order[:k]], real[order[k:2 * k]],
                                                       seed=seed)
-    return {**extra, **memorisation(samples, real, folder, seed=seed)}
+    return {**extra, **memorisation(samples, real, folder, seed=seed,
+                                    flipped=config.random_flip)}
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def _none(samples: np.ndarray, config: GANConfig, real_images=None) -> dict[str,
 
 def _memorised(result: dict, samples: np.ndarray, real: np.ndarray, config: GANConfig, folder,
                n: int, seed: int) -> dict[str, float]:
-    return memorisation(samples, real, folder, seed=seed)
+    return memorisation(samples, real, folder, seed=seed, flipped=config.random_flip)
 
 
 TOY = Metrics(lambda c: TOY_COLUMNS[c.toy_distribution], _toy)
@@ -173,7 +174,7 @@ def inception(samples: np.ndarray, real: np.ndarray, n: int, seed: int) -> dict:
 
 
 def memorisation(samples: np.ndarray, real: np.ndarray, folder=None, probes: int = 64,
-                 search: int = 30_000, seed: int = 0) -> dict[str, float]:
+                 search: int = 30_000, seed: int = 0, flipped: bool = False) -> dict[str, float]:
     """Has G copied its training images? The median pixel distance (uint8 RGB, L2) from each
     of ``probes`` samples to its nearest training image, beside the same for real images
     to the other real images. A generator that copies has samples much nearer their nearest
@@ -183,7 +184,9 @@ def memorisation(samples: np.ndarray, real: np.ndarray, folder=None, probes: int
     ``nearest_neighbours.png`` shows rows of 8 samples, each row above their nearest images.
     Samples are searched against every picked training image; the real baseline holds
     ``probes`` real images out and searches the others. At most ``search`` training images (a
-    seeded pick) are searched, to stay within seconds.
+    seeded pick) are searched, to stay within seconds. ``flipped`` (a run that trained on
+    randomly mirrored images): the mirrored training images are searched too, by the samples
+    and by the real baseline alike, since a mirrored copy is still a copy.
     """
     from gan_lib.data.pipeline import unscale_images
     from gan_lib.metrics.collapse import nearest_neighbours
@@ -192,6 +195,8 @@ def memorisation(samples: np.ndarray, real: np.ndarray, folder=None, probes: int
     probes = min(probes, len(samples), len(real) // 2)
     held, rest = real[order[:probes]], real[np.sort(order[probes:probes + search])]
     pool = real[np.sort(order[:probes + search])]  # a copy of a held-out image counts too
+    if flipped:  # G saw each image both ways round: a mirrored copy is a copy
+        pool, rest = (np.concatenate([x, x[:, :, ::-1]]) for x in (pool, rest))
     fake = unscale_images(samples[:probes])
     index, distance = nearest_neighbours(fake, pool)
     real_distance = nearest_neighbours(held, rest)[1]

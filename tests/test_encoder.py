@@ -149,3 +149,18 @@ def test_a_copy_of_a_training_image_held_out_for_the_baseline_is_found_too(held_
     result = memorisation(held, real, probes=32, seed=0)
     assert result["nn_distance"] == 0.0 and result["nn_ratio"] == 0.0
     assert result["real_nn_distance"] > 0
+
+
+def test_mirrored_copies_are_found_when_the_run_flipped(held_out):
+    """A run with random_flip sees each image mirrored too: a generator that draws a training
+    image mirrored has copied it. Searched without the mirrored images such copies look new;
+    searched with them (flipped=True), they are at distance 0."""
+    from gan_lib.evaluate import memorisation
+
+    real = held_out["cat_faces"][:300]
+    mirrored = real[np.random.default_rng(5).permutation(len(real))[:32], :, ::-1]
+    unflipped = memorisation(mirrored, real, probes=32, seed=0)
+    flipped = memorisation(mirrored, real, probes=32, seed=0, flipped=True)
+    assert unflipped["nn_ratio"] > 0.5  # the old search: mirrored copies pass as new images
+    assert flipped["nn_distance"] == 0.0 and flipped["nn_ratio"] == 0.0
+    assert flipped["real_nn_distance"] > 0  # the baseline's own mirror is never searched

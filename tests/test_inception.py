@@ -65,6 +65,26 @@ def test_real_against_real_is_near_and_noise_far_and_real_features_are_cached(ca
     assert feats.shape == (3, 2048) and feats.dtype == np.float64 and np.isfinite(feats).all()
 
 
+def test_a_small_folder_scores_samples_and_its_baseline_at_the_same_n(cats, monkeypatch):
+    """FID's bias depends on n: with fewer than 2 n real images, the samples are scored at the
+    n the real-against-real baseline can have (half the folder), not at n against a smaller
+    baseline. The samples' FID is the Fréchet distance, computed here in NumPy, at that n."""
+    rng = np.random.default_rng(1)
+    monkeypatch.setattr(inception, "inception_features",  # stand-in features: fast, known
+                        lambda x, w: np.asarray(x, np.float64).reshape(len(x), -1)[:, :16])
+    samples = rng.integers(0, 256, (40, 64, 64, 3), dtype=np.uint8)
+    result = inception_distances(samples, cats[:50], n=40, weights=None, cache_dir=None)
+    assert result["inception_n"] == result["real_inception_n"] == 25
+    pick = np.random.default_rng(0).permutation(50)[:50]
+    a = cats[:50][pick[:25]].astype(np.float64).reshape(25, -1)[:, :16]
+    fake = samples[:25].astype(np.float64).reshape(25, -1)[:, :16]
+    s1, s2 = np.cov(a, rowvar=False), np.cov(fake, rowvar=False)
+    root_trace = np.sqrt(np.clip(np.linalg.eigvals(s1 @ s2).real, 0, None)).sum()
+    expected = (((a.mean(0) - fake.mean(0)) ** 2).sum() + np.trace(s1) + np.trace(s2)
+                - 2 * root_trace)
+    np.testing.assert_allclose(result["inception_fid"], expected, rtol=1e-6)
+
+
 def test_the_weights_are_downloaded_once_checked_and_a_changed_file_is_refused(
         tmp_path, monkeypatch, http_folder):
     monkeypatch.setenv("GAN_LIB_CACHE", str(tmp_path / "cache"))

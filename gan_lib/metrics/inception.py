@@ -146,28 +146,28 @@ def _real_features(real: np.ndarray, weights, cache_dir: Path | None) -> np.ndar
 def inception_distances(samples: np.ndarray, real: np.ndarray, n: int | None = None,
                         seed: int = 0, weights="download",
                         cache_dir: str | os.PathLike | None = None) -> dict[str, float]:
-    """FID and KID of ``samples`` against ``real``, beside real against other real images.
+    """FID and KID of ``samples`` against ``real``, beside real against other real images,
+    both at the same n (FID's bias depends on n, so a baseline at another n would mislead).
 
     ``n`` (default: as many as both allow) samples are compared with ``n`` real images, a seeded
-    pick; real against real compares those with ``n`` other real images where there are enough,
-    else the real images' two halves at a smaller n (``real_inception_n`` says which). The
+    pick, and those real images with ``n`` other real images; a folder of fewer than ``2 n``
+    images lowers n for both to half the folder (``inception_n`` says which n was used). The
     picked real images' features are cached in ``cache_dir``. Returns ``inception_fid``,
     ``inception_kid``, ``real_inception_fid``, ``real_inception_kid``, ``inception_n`` and
-    ``real_inception_n``.
+    ``real_inception_n`` (the same n).
     """
     samples, real = np.asarray(samples), np.asarray(real)
-    n = min(n or len(samples), len(samples), len(real))
+    n = min(n or len(samples), len(samples), len(real) // 2)
     if n < 2:
-        raise GanLibError(f"FID needs at least 2 images on each side, got {n}")
+        raise GanLibError(f"FID needs at least 2 samples and 4 real images, got "
+                          f"{len(samples)} and {len(real)}")
     weights = inception_weights() if weights == "download" else weights
     pick = np.random.default_rng(seed).permutation(len(real))[:2 * n]
     pool = _real_features(real[pick], weights, cache_dir)
     fake = inception_features(samples[:n], weights)
-    k = n if len(pool) >= 2 * n else len(pool) // 2
-    a, b = (pool[:n], pool[n:2 * n]) if k == n else (pool[:k], pool[k:2 * k])
-    return {"inception_fid": frechet_distance(*feature_statistics(pool[:n]),
-                                              *feature_statistics(fake)),
-            "inception_kid": polynomial_mmd2(fake, pool[:n]),
+    a, b = pool[:n], pool[n:2 * n]
+    return {"inception_fid": frechet_distance(*feature_statistics(a), *feature_statistics(fake)),
+            "inception_kid": polynomial_mmd2(fake, a),
             "real_inception_fid": frechet_distance(*feature_statistics(a), *feature_statistics(b)),
             "real_inception_kid": polynomial_mmd2(a, b),
-            "inception_n": n, "real_inception_n": k}
+            "inception_n": n, "real_inception_n": n}
