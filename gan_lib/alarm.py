@@ -12,15 +12,18 @@ from gan_lib.errors import GanLibError
 
 
 class DiscriminatorWinsWarning(UserWarning):
-    """D rejects every fake with near certainty, so G learns (almost) nothing."""
+    """D rejects every fake with near certainty: with the minimax loss G's gradient vanishes;
+    with the non-saturating loss it stays, but only says 'not like this'."""
 
 
 class DiscriminatorWinsAlarm:
     """Watches logged rows and warns once when D's loss and D(G(z)) both stay near 0.
 
-    The English and German presentations' runs did this in their first epochs: D learns to reject
-    the early, obviously bad fakes perfectly, its loss goes to 0 and the generator's
-    gradient (through a saturated sigmoid) vanishes.
+    The English presentation's run did this in its first epochs ("Discriminator Loss reaches 0
+    quickly"): D learns to reject the early, obviously bad fakes perfectly and its loss goes to 0.
+    (The German presentation's D "wird über 5000 Epochen immer besser": it kept getting better over
+    the whole run.) With the minimax loss the generator's gradient (through a saturated sigmoid)
+    vanishes; with the non-saturating loss it stays, but only says 'not like this'.
 
     Args:
         threshold_loss: ``d_loss`` below this counts as "D wins" ...
@@ -53,8 +56,8 @@ class DiscriminatorWinsAlarm:
         # gradient), the others keep a gradient that only pushes G towards D's current blind spot.
         effect = ("the generator's minimax loss saturates: it gets almost no gradient"
                   if self.loss == "minimax" else
-                  "the generator's gradient grows but only says 'not like this': it chases "
-                  "what D happens to accept instead of the data")
+                  "the generator's gradient does not vanish, but only says 'not like this': it "
+                  "chases what D happens to accept instead of the data")
         return (
             f"The discriminator is winning: for {self.patience} logged rows up to step {step} "
             f"its loss stayed below {self.threshold_loss} and D(G(z)) below "

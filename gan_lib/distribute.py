@@ -76,7 +76,8 @@ CPU_RUN_MINUTES = 15  # what a runtime without an accelerator gives each long ru
 def cpu_run_minutes(long_run_on_cpu: bool = False) -> float | None:
     """Minutes each long run gets on a runtime with no GPU or TPU, else None (no limit).
 
-    A 64x64 run that takes an hour on a T4 takes days on a CPU, so lessons 05 and 06 cut each run
+    A full 64x64 run takes many hours on a 2-core CPU (cats64: ~1.1 s a step, 23,300 steps;
+    benchmarks/README.md), so lessons 05, 06 and 08 cut each session
     to ``CPU_RUN_MINUTES`` there (re-running the cell continues it). None in quick mode (its runs
     take seconds anyway) or with ``long_run_on_cpu``. ``GAN_LIB_CPU_BRANCH_SECONDS=S`` takes the
     CPU branch whatever the runtime has, with S seconds a run: how the test suite walks the path

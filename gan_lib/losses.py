@@ -51,8 +51,8 @@ def minimax_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
     """log(1 - D(G(z))): the generator's side of the original minimax game.
 
     It saturates: while D easily rejects fakes (early in training) D(G(z)) ~ 0 and the gradient
-    vanishes. That is why practice (and the Spanish and Serbian presentations) use the
-    non-saturating loss.
+    vanishes. That is why practice uses the non-saturating loss: the Russian presentation writes
+    it out, the English one describes it, and the Spanish one switches to it for this reason.
     """
     return -tf.reduce_mean(tf.nn.softplus(fake_logits))
 
@@ -89,7 +89,8 @@ def lsgan_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
 def hinge_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor):
     """max(0, 1 - D(x)) and max(0, 1 + D(G(z))) (Lim & Ye 2017; Miyato et al. 2018, SNGAN).
 
-    D stops pushing an example once it is beyond the margin, so its scores stay bounded.
+    D stops pushing an example once it is beyond the margin (its score can still drift further,
+    moved by the updates for other examples: fake logits far below -1 cost nothing).
     """
     return (tf.reduce_mean(tf.nn.relu(1.0 - real_logits)),
             tf.reduce_mean(tf.nn.relu(1.0 + fake_logits)))

@@ -1,8 +1,8 @@
 """The course's named recipes, one registry: the 2D toy (lesson 01), MNIST and Fashion-MNIST
 (lessons 02-04, 07), 64x64 cats and faces (lessons 05-06). Each says where its numbers come from.
 
-Full settings are what a Colab GPU (T4) runs in the time the README's lesson table gives;
-``quick_overrides`` shrink each to seconds on a CPU for CI.
+Full settings are what a Colab GPU runs in the time the README's lesson table estimates;
+``quick_overrides`` shrink each to seconds on a CPU (GAN_LIB_QUICK=1, for the tests).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ register(
         latent_dim=2,
         g_hidden=(128, 128),  # the presentation's 16-32 generator misses modes of the ring
         batch_size=128,
-        steps=5000,  # ~1 min on a Colab GPU or this CPU: the MLPs are tiny
+        steps=5000,  # ~1 min on a 2-core CPU (55 s measured, whole command): the MLPs are tiny
         sample_every=100,
         # A step takes ~2 ms on a CPU, so the Python call around it counts: ten per call run
         # ~14 % faster (benchmarks/README.md), which pays for the GIF's frames.
@@ -79,7 +79,8 @@ for dataset, prefix, label in (("mnist", "mnist", "MNIST"),
     _gray28(f"{prefix}_mlp",
             f"{label}: the Russian presentation's MLP GAN (G 100-256-512-1024-784, D with dropout)",
             dataset, "mlp_image", dropout=0.3, batch_size=32,
-            # the presentation: Adam(lr=1e-4)
+            # the presentation: lr = 0.0001 (its slides show no optimiser and no batch size;
+            # Adam with its default beta_1 and batch 32 are the recipe's choice)
             g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9, **_IN_TURN,
             steps=30_000,  # 14 epochs of the 70,000 MNIST images at batch 32: ~6 min on a T4
             sample_every=1000, eval_every=5000)
@@ -160,7 +161,7 @@ _rgb64("cats64_fast",
        "cat_faces", **_FAST)
 _rgb64("faces64", "64x64 CelebA faces: DCGAN as in the PyTorch DCGAN tutorial (research use only)",
        "faces", "dcgan64", random_flip=True, batch_size=128,
-       steps=7_900,  # 5 epochs of 202,599 at batch 128, as the tutorial: ~25 min on a T4
+       steps=7_900,  # 5 epochs of 202,599 at batch 128, as the tutorial: ~50 min on a GPU
        **_PYTORCH_STEP)
 _rgb64("faces64_fast",
        "64x64 CelebA faces in 15 CPU minutes: cats64_fast's recipe (research use only)",
@@ -180,10 +181,9 @@ _rgb64("faces64_rmsprop",
 # train(config, out, images=FOLDER) or --images FOLDER names; every image recipe above can too.
 # 128x128 is the PyTorch DCGAN tutorial's pattern with one up and one down block more (at
 # width 64 the 4x4 layer has 1,024 filters); the fast one is cats64_fast's recipe at 128.
-# Their lengths are estimates from multiply-adds (gan_lib.models.cost), not measured runs: a
-# dcgan128 step costs 2.6x faces64's (0.46 T against 0.17 T), so its 10,000 steps are ~3.4x
-# faces64's 7,900 (~25 min on a T4: ~1.5 h); dcgan128_fast's 5,000 steps are ~5x what
-# faces64_fast does in 15 minutes of the 2-core CPU (~1.2 h there, minutes on a T4).
+# Their lengths are estimates from multiply-adds (gan_lib.models.cost), not measured runs:
+# a dcgan128 step costs 2.6x faces64's (0.46 T against 0.17 T), ~2.75 h on a Colab GPU for
+# 10,000 steps; dcgan128_fast's 5,000 steps ~11 min (README: how GPU times are estimated).
 _QUICK_128 = {**_QUICK_64, "num_train": 32, "batch_size": 4, "num_fixed": 4}
 _rgb64("dcgan128", "128x128 DCGAN for your own images (PyTorch DCGAN tutorial, one block more)",
        "own_images", "dcgan64", image_size=128, random_flip=True, batch_size=64,

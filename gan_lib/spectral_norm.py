@@ -1,7 +1,9 @@
 """Spectral normalisation of a discriminator's layers (Miyato et al. 2018, SNGAN).
 
-Dividing each weight matrix by its largest singular value makes every layer 1-Lipschitz, so
-D cannot become arbitrarily sharp and win outright; it is the SNGAN/BigGAN default for D.
+Dividing each weight matrix by its largest singular value makes each ``Dense`` and ``Conv2D``
+layer 1-Lipschitz, which limits how sharp D can become (BatchNorm layers, kept here, are not
+normalised, so a D with BatchNorm is not 1-Lipschitz as a whole); it is the SNGAN/BigGAN default
+for D.
 
 Keras 3 ships the wrapper as ``keras.layers.SpectralNormalization`` and we use it as is: it
 works inside the ``tf.function`` train step and round-trips through ``.keras`` files (both are

@@ -48,9 +48,34 @@ def test_exercises_have_a_question_and_point_to_their_answers(path):
     assert "**Question to think about.**" in section and "*Answer.*" in section
 
 
+# what a student's Markdown never names: how the notebooks are run in tests
+MARKDOWN_TEST_WORDS = re.compile(r"quick[ -]mode|GAN_LIB_QUICK|`QUICK`|test suite|\bpytest\b|"
+                                 r"\bCI\b|nbval|\btests\b", re.IGNORECASE)
+MAX_WORDS = 2500  # a lesson's Markdown: what goes beyond the lesson goes to docs/
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_markdown_never_names_quick_mode_or_the_tests(path):
+    for i, cell in enumerate(_cells(path)):
+        if cell["cell_type"] == "markdown":
+            found = MARKDOWN_TEST_WORDS.search("".join(cell["source"]))
+            assert not found, f"{path.name} cell {i}: {found.group(0)!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_lesson_is_at_most_2500_words(path):
+    words = sum(len(re.findall(r"\S+", "".join(c["source"]))) for c in _cells(path)
+                if c["cell_type"] == "markdown")
+    assert words <= MAX_WORDS, f"{path.name}: {words} words of Markdown"
+
+
 def test_the_set_up_words_are_caught():
     for text in ("so a CI run is never resumed", "the Serbian seed's face generator",
                  "three course seeds", "run by nbval", "the offline copy"):
         assert SET_UP_WORDS.search(text), text
     for text in ("seed=0", "with --seed 1", "a random seed", "Circle"):
         assert not SET_UP_WORDS.search(text), text
+    for text in ("*Quick mode* (`GAN_LIB_QUICK=1`)", "in quick mode both", "the test suite"):
+        assert MARKDOWN_TEST_WORDS.search(text), text
+    for text in ("a quick look", "the detector's test images", "test it"):
+        assert not MARKDOWN_TEST_WORDS.search(text), text

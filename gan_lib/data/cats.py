@@ -2,10 +2,10 @@
 
 Two sources:
 
-* ``cat_faces/``: the cat-face set of the English presentation (29,843 PNGs, 64x64), cut with an
-  OpenCV cat-face detector from Kaggle datasets by Federico Ferlito
-  (github.com/fferlito/Cat-faces-dataset, no licence file: the terms of the upstream Kaggle
-  datasets apply). The shared test folder holds 3,000 of them from the mirror
+* ``cat_faces/``: the cat-face set of the English presentation (29,843 PNGs, 64x64), collected
+  by Federico Ferlito from four Kaggle datasets and COCO, cropped with an OpenCV cat-face
+  detector and checked by eye (github.com/fferlito/Cat-faces-dataset, no licence file: the
+  terms of the upstream datasets apply). The shared test folder holds 3,000 of them from the mirror
   AnnikaV9/cat-dataset (MIT licence for the compilation; the photos keep their upstream
   terms). The presentation warns the set is noisy: faces off-centre, some without a
   cat; ``gan_lib.data.outliers`` flags such images.

@@ -1,15 +1,17 @@
 """Class-conditional GANs at 28x28 (Mirza & Osindero, 2014): G(z, y) and D(x, y).
 
 Two pairs: lesson 02's MLPs told the label (``cgan_mlp``, lesson 03, before convolutions are
-taught) and the DCGAN-28 told the label (``cgan28``, after lesson 04).
+taught) and a small DCGAN told the label (``cgan28``, after lesson 04). ``cgan28`` is close to,
+not the same as, the DCGAN-28 of ``dcgan.py``: its D has BatchNorm after the second convolution
+by default, and its G draws the image with its second transposed convolution (no 28x28 layer).
 
 The generator embeds the label and concatenates it to the noise. The discriminator is, by
 default, a projection discriminator (Miyato & Koyama, 2018, "cGANs with Projection
 Discriminator"): logit = psi(h) + <embed(y), h>, with h the features of the unconditional
 DCGAN-28 discriminator. We chose it over feeding the label as an extra image channel because
-the label enters the logit directly, so D cannot learn to ignore it: class control appears in
-fewer steps, at the same cost per step (one dot product). ``conditioning="channel"`` builds the
-channel variant for comparison.
+the label enters the logit directly, so ignoring the label is not D's easy way out (it could
+still learn to, with equal or zero class vectors), at the same cost per step (one dot product).
+``conditioning="channel"`` builds the channel variant for comparison.
 
 Both models take two inputs, ``[images or z, labels]`` with labels int32 ``[B]`` in
 ``[0, num_classes)``, and save and load as ``.keras`` files.
@@ -30,7 +32,8 @@ from gan_lib.models.dcgan import normal_init
 def build_cgan28_generator(latent_dim: int = 100, num_classes: int = 10, embed_dim: int = 50,
                            width: int = 64, channels: int = 1,
                            batchnorm: tuple[float, float] = KERAS_BATCHNORM) -> keras.Model:
-    """Generator (z, y) -> 28x28 image: label embedding concatenated to z, then the DCGAN-28 body.
+    """Generator (z, y) -> 28x28 image: label embedding concatenated to z, then a DCGAN body
+    (like ``build_dcgan28_generator``, but without its 28x28 layer and 3x3 tanh convolution).
 
     Args:
         latent_dim: size of the noise vector z.

@@ -53,8 +53,10 @@ def build_dcgan28_generator(latent_dim: int = 100, width: int = 64, channels: in
         width: filters of the 14x14 layer; the 7x7 layer has ``2 * width``, the 28x28 one
             ``width // 2``.
         channels: image channels (1 for MNIST and Fashion-MNIST).
-        kernel_size: transposed-convolution kernel; 4 is divisible by the stride 2, which
-            avoids checkerboard artefacts (Odena et al., 2016, "Deconvolution and checkerboard").
+        kernel_size: transposed-convolution kernel; 4 is divisible by the stride 2, so the
+            stamps overlap evenly, which removes the built-in cause of checkerboard artefacts
+            (learned weights can still draw one; Odena et al., 2016, "Deconvolution and
+            checkerboard").
         batchnorm: BatchNorm's (momentum, epsilon) (``config.BATCHNORMS``; Keras' by default).
     Returns:
         A model mapping float32 ``[B, latent_dim]`` to float32 ``[B, 28, 28, channels]`` in [-1, 1].

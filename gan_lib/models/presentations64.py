@@ -20,7 +20,8 @@ BatchNorm = tuple[float, float]  # (momentum, epsilon): gan_lib.models.batchnorm
 
 
 def _truncated_init() -> keras.initializers.Initializer:
-    # The English presentation's WEIGHT_INITIALISER ("a narrower std than default helped").
+    # The English presentation's WEIGHT_INITIALISER ("make the std more narrow than default
+    # helped for some reason i don't know"); the DCGAN paper's normal is not truncated.
     return keras.initializers.TruncatedNormal(mean=0.0, stddev=0.02)
 
 
