@@ -167,6 +167,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1800)
     parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--pictures", type=Path, default=HERE / "results" / "own_images")
+    parser.add_argument("--cells", nargs="+", metavar="SIZE:on|off:SEED",
+                        help="run these cells in this order instead of every combination")
     parser.add_argument("--report", type=Path, help="print the table of a results .jsonl file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -182,25 +184,28 @@ def main() -> None:
     results = HERE / "results" / f"own_images_{datetime.date.today()}.jsonl"
     results.parent.mkdir(exist_ok=True)
     augments = {"off": [False], "on": [True], "both": [False, True]}[args.augment]
+    cells = [(size, augment, seed) for seed in args.seeds  # every cell once before any twice
+             for size in args.sizes for augment in augments]
+    if args.cells:
+        cells = [(int(size), aug == "on", int(seed))
+                 for size, aug, seed in (cell.split(":") for cell in args.cells)]
     rows = []
-    for seed in args.seeds:  # every cell once before any cell twice
-        for size in args.sizes:
-            for augment in augments:
-                command = [sys.executable, __file__, "--child", json.dumps([size, augment, seed]),
-                           "--recipe", args.recipe, "--dataset", args.dataset,
-                           "--steps", str(args.steps), "--samples", str(args.samples),
-                           "--pictures", str(args.pictures)]
-                done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
-                found = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
-                if done.returncode or not found:
-                    print(f"run {size} images, DiffAugment {augment}, seed {seed} failed "
-                          f"(exit {done.returncode})", flush=True)
-                    continue
-                row = json.loads(found[-1][len("RESULT "):])
-                print(json.dumps(row), flush=True)
-                with open(results, "a") as f:
-                    f.write(json.dumps(row) + "\n")
-                rows.append(row)
+    for size, augment, seed in cells:
+        command = [sys.executable, __file__, "--child", json.dumps([size, augment, seed]),
+                   "--recipe", args.recipe, "--dataset", args.dataset,
+                   "--steps", str(args.steps), "--samples", str(args.samples),
+                   "--pictures", str(args.pictures)]
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+        found = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
+        if done.returncode or not found:
+            print(f"run {size} images, DiffAugment {augment}, seed {seed} failed "
+                  f"(exit {done.returncode})", flush=True)
+            continue
+        row = json.loads(found[-1][len("RESULT "):])
+        print(json.dumps(row), flush=True)
+        with open(results, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        rows.append(row)
     print(report(rows))
 
 

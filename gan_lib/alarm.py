@@ -13,7 +13,7 @@ from gan_lib.errors import GanLibError
 
 class DiscriminatorWinsWarning(UserWarning):
     """D rejects every fake with near certainty: with the minimax loss G's gradient vanishes;
-    with the non-saturating loss it stays, but only says 'not like this'."""
+    with the non-saturating loss its factor on D's logit stays, but only says 'not like this'."""
 
 
 class DiscriminatorWinsAlarm:
@@ -23,7 +23,8 @@ class DiscriminatorWinsAlarm:
     quickly"): D learns to reject the early, obviously bad fakes perfectly and its loss goes to 0.
     (The German presentation's D "wird über 5000 Epochen immer besser": it kept getting better over
     the whole run.) With the minimax loss the generator's gradient (through a saturated sigmoid)
-    vanishes; with the non-saturating loss it stays, but only says 'not like this'.
+    vanishes; with the non-saturating loss the loss's factor on D's logit stays (what reaches G
+    also depends on D's slope at the fake), but only says 'not like this'.
 
     Args:
         threshold_loss: ``d_loss`` below this counts as "D wins" ...

@@ -9,9 +9,12 @@ The generator embeds the label and concatenates it to the noise. The discriminat
 default, a projection discriminator (Miyato & Koyama, 2018, "cGANs with Projection
 Discriminator"): logit = psi(h) + <embed(y), h>, with h the features of the unconditional
 DCGAN-28 discriminator. We chose it over feeding the label as an extra image channel because
-the label enters the logit directly, so ignoring the label is not D's easy way out (it could
-still learn to, with equal or zero class vectors), at the same cost per step (one dot product).
-``conditioning="channel"`` builds the channel variant for comparison.
+it is the form Miyato & Koyama derive for the best possible D ("real at all" plus "this class
+rather than another"), and in their ImageNet experiments it trained better conditional GANs than
+concatenating the label to D's features; it costs one dot product per step. Nothing forces D to
+use the label (it could learn to ignore it, with equal or zero class vectors); the fakes of the
+wrong class are what reward it. ``conditioning="channel"`` builds the channel variant for
+comparison.
 
 Both models take two inputs, ``[images or z, labels]`` with labels int32 ``[B]`` in
 ``[0, num_classes)``, and save and load as ``.keras`` files.

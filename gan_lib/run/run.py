@@ -44,7 +44,7 @@ class Run:
     config: GANConfig  # with ``epochs``: the steps counted from them
     folder: RunFolder
     gan: GAN
-    fixed_noise: tf.Variable  # the noise of every frame: the same z each time, so the GIF shows G change
+    fixed_noise: tf.Variable  # the same z at every frame, so the GIF shows G change
     checkpoints: tf.train.CheckpointManager
     data: TrainingData | None = None
     history_file: HistoryFile | None = None
