@@ -127,7 +127,7 @@ def _at_64(images):
 
 
 def report(rows: list[dict]) -> str:
-    """Mean and range over seeds per (recipe, dataset, images, DiffAugment)."""
+    """Mean and range (min-max) over seeds per (recipe, dataset, images, DiffAugment)."""
     import numpy as np
 
     cells: dict = {}
@@ -145,16 +145,17 @@ def report(rows: list[dict]) -> str:
     out = []
     for (recipe, dataset, size, augment), runs in sorted(cells.items()):
         out.append([recipe, dataset, f"{size:,}", "on" if augment else "off", len(runs),
-                    f"{runs[0]['steps']:,}", f"{np.mean([r['views_per_image'] for r in runs]):.0f}",
+                    f"{runs[0]['steps']:,}",
+                    f"{np.mean([r['views_per_image'] for r in runs]):.0f}",
                     f"{np.mean([r['train_seconds'] for r in runs]) / 60:.1f}",
-                    spread([r["detection_rate"] for r in runs], "{:.2f}")
-                    + f" ({np.mean([r['real_detection_rate'] for r in runs]):.2f})",
-                    spread([r["kid"] for r in runs], "{:.2f}")
-                    + f" ({np.mean([r['real_kid'] for r in runs]):.2f})",
+                    spread([r["detection_rate"] for r in runs], "{:.2f}"),
+                    f"{np.mean([r['real_detection_rate'] for r in runs]):.2f}",
+                    spread([r["kid"] for r in runs], "{:.1f}"),
+                    f"{np.mean([r['real_kid'] for r in runs]):.1f}",
                     spread([r["nn_ratio"] for r in runs], "{:.2f}")])
     return table(["recipe", "data", "images", "DiffAugment", "seeds", "steps",
-                  "views per image", "train min", "detected (real)", "KID vs unseen (real)",
-                  "nn_ratio"], out)
+                  "views per image", "train min", "face found", "(real)", "KID vs unseen",
+                  "(real)", "nn_ratio"], out)
 
 
 def main() -> None:

@@ -82,7 +82,7 @@ for dataset, prefix, label in (("mnist", "mnist", "MNIST"),
             # the presentation: lr = 0.0001 (its slides show no optimiser and no batch size;
             # Adam with its default beta_1 and batch 32 are the recipe's choice)
             g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9, **_IN_TURN,
-            steps=30_000,  # 14 epochs of the 70,000 MNIST images at batch 32: ~6 min on a T4
+            steps=30_000,  # 14 epochs of 70,000 images at batch 32: ~6 min on a T4 (est.)
             sample_every=1000, eval_every=5000)
     _gray28(f"{prefix}_dcgan",
             f"{label}: a small, fast DCGAN at 28x28 (Adam: G 1e-3, D 2e-4, beta_1 0.5)",
@@ -93,7 +93,7 @@ for dataset, prefix, label in (("mnist", "mnist", "MNIST"),
             # (README, "Measured here"). Width 32 keeps a step at ~30 ms there, and ten steps
             # per tf.function call save ~2 ms of each (8,270 steps in 240 s instead of 7,450).
             g_learning_rate=1e-3, d_learning_rate=2e-4, beta_1=0.5, steps_per_execution=10,
-            steps=20_000)  # ~21 epochs of 60,000: ~5 min on a T4
+            steps=20_000)  # ~21 epochs of 60,000: ~5 min on a T4, estimate
     _gray28(f"{prefix}_cgan_mlp",
             f"{label}: lesson 02's MLP GAN told the class (label embedding in G, projection in D)",
             dataset, "cgan_mlp", num_classes=10, dropout=0.3, batch_size=64,

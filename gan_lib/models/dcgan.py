@@ -1,10 +1,11 @@
 """Deep convolutional GANs at 28x28 (MNIST, Fashion-MNIST): the course's DCGAN and the TF baseline.
 
-Radford et al. (2015), "Unsupervised Representation Learning with Deep Convolutional GANs":
-strided (transposed) convolutions instead of pooling, BatchNorm in G and in D except D's first
-layer, ReLU in G with tanh at the end, LeakyReLU(0.2) in D, weights drawn from N(0, 0.02).
-The course's 28x28 DCGAN keeps all of it but BatchNorm in D, which is off by default: measured,
-it trained better without (see ``build_dcgan28_discriminator``). Discriminators return logits.
+Radford et al. (2015), "Unsupervised Representation Learning with Deep Convolutional Generative
+Adversarial Networks": strided (transposed) convolutions instead of pooling, BatchNorm in G and
+in D except D's first layer, ReLU in G with tanh at the end, LeakyReLU(0.2) in D, normal weights
+with standard deviation 0.02. The course's 28x28 DCGAN keeps all of it but BatchNorm in D, which
+is off by default: in one short run each, it trained better without (see
+``build_dcgan28_discriminator``). Discriminators return logits.
 The 64x64 recipes of the seeds are in ``gan_lib.models.presentations64``.
 """
 
@@ -17,7 +18,8 @@ from gan_lib.models.batchnorm import KERAS_BATCHNORM, batchnorm_layer
 
 
 def normal_init() -> keras.initializers.Initializer:
-    """N(0, 0.02) weights, as Radford et al. (2015) initialise every DCGAN layer."""
+    """Normal weights with standard deviation 0.02, as Radford et al. (2015) initialise every
+    DCGAN layer."""
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
 
 
@@ -26,7 +28,7 @@ def add_down_block(model: keras.Sequential, filters: int, *, batch_norm: bool,
                    batchnorm: tuple[float, float] = KERAS_BATCHNORM) -> None:
     """Append a DCGAN discriminator block: 4x4 stride-2 convolution (halves the size),
     optional BatchNorm (``batchnorm``: its momentum and epsilon), LeakyReLU(0.2).
-    ``initializer``: default N(0, 0.02)."""
+    ``initializer``: default ``normal_init()`` (standard deviation 0.02)."""
     model.add(layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=use_bias,
                             kernel_initializer=initializer or normal_init()))
     if batch_norm:
@@ -43,9 +45,10 @@ def build_dcgan28_generator(latent_dim: int = 100, width: int = 64, channels: in
 
     Two stride-2 transposed convolutions, each followed by BatchNorm and ReLU, then one
     stride-1 convolution with tanh that draws the image from ``width // 2`` feature maps at
-    full size (as TF-GAN's MNIST generator ends). Measured on MNIST on a 2-core CPU, that last
-    layer raised the classifier score after 240 s from 7.9 to 8.1 over a transposed
-    convolution straight to the image, for ~35 % more time per step. ``width`` sets the cost:
+    full size (as TF-GAN's MNIST generator ends). On MNIST on a 2-core CPU, in one 240 s run
+    each, the classifier score was 8.1 with that last layer and 7.9 with a transposed
+    convolution straight to the image (a lead, within the spread between repeated runs), for
+    ~35 % more time per step. ``width`` sets the cost:
     the step time grows roughly with ``width**2``.
 
     Args:
@@ -89,8 +92,8 @@ def build_dcgan28_discriminator(width: int = 64, channels: int = 1, dropout: flo
     """Discriminator 28x28 image -> logit: two stride-2 convolutions (14x14, 7x7), then Dense(1).
 
     The TensorFlow DCGAN tutorial's discriminator in shape (LeakyReLU and dropout after each
-    convolution, no BatchNorm), with Radford et al.'s kernel 4, slope 0.2 and N(0, 0.02)
-    weights.
+    convolution, no BatchNorm), with Radford et al.'s kernel 4, slope 0.2 and normal
+    weights with standard deviation 0.02.
 
     Args:
         width: filters of the first convolution; the second has ``2 * width``.
@@ -98,9 +101,8 @@ def build_dcgan28_discriminator(width: int = 64, channels: int = 1, dropout: flo
         dropout: dropout after each LeakyReLU (the TF tutorial's 0.3); 0 disables it.
         batch_norm: BatchNorm after the second convolution, as Radford et al. advise (never
             after the first: normalising D's input layer made their training unstable). Off
-            by default: measured on MNIST on a 2-core CPU, the same GAN reached classifier
-            score 8.1 without it and 7.7 with it after 240 s. (A likely reason: D sees all-real
-            and all-fake batches, whose statistics differ, so BatchNorm hands D a shortcut.)
+            by default: on MNIST on a 2-core CPU, in one 240 s run each, the same GAN reached
+            classifier score 8.1 without it and 7.7 with it (a lead; why is not known).
             ``GANConfig.d_batch_norm`` switches it on for a recipe; lesson 07 does, to let D win.
         kernel_size: convolution kernel size.
         batchnorm: BatchNorm's (momentum, epsilon) (``config.BATCHNORMS``; Keras' by default).
