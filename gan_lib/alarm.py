@@ -57,8 +57,9 @@ class DiscriminatorWinsAlarm:
         # gradient), the others keep a gradient that only pushes G towards D's current blind spot.
         effect = ("the generator's minimax loss saturates: it gets almost no gradient"
                   if self.loss == "minimax" else
-                  "the generator's gradient does not vanish, but only says 'not like this': it "
-                  "chases what D happens to accept instead of the data")
+                  "the loss still has a slope in D's logit for every fake, but it only says "
+                  "'not like this': G chases what D happens to accept instead of the data "
+                  "(watch g_grad_norm)")
         return (
             f"The discriminator is winning: for {self.patience} logged rows up to step {step} "
             f"its loss stayed below {self.threshold_loss} and D(G(z)) below "
