@@ -65,7 +65,7 @@ def cut_folder(dataset: str, size: int, target: Path) -> tuple[list[Path], list[
 
 
 def run_one(recipe: str, dataset: str, size: int, augment: bool, steps: int, samples: int,
-            seed: int, pictures: Path) -> dict:
+            seed: int, pictures: Path, minutes: float | None = None) -> dict:
     from PIL import Image
 
     from gan_lib import get_config
@@ -82,7 +82,8 @@ def run_one(recipe: str, dataset: str, size: int, augment: bool, steps: int, sam
         _, left_out = cut_folder(dataset, size, folder)
         config = dataclasses.replace(get_config(recipe, quick=False), seed=seed, steps=steps,
                                      diffaugment=POLICY if augment else "", eval_every=0,
-                                     checkpoint_every=10**6, checkpoint_minutes=10**4)
+                                     checkpoint_every=10**6, checkpoint_minutes=10**4,
+                                     max_seconds=minutes * 60 if minutes else None)
         start = time.perf_counter()
         run = train(config, Path(tmp) / "run", images=folder, progress=False)
         seconds = time.perf_counter() - start
@@ -92,7 +93,8 @@ def run_one(recipe: str, dataset: str, size: int, augment: bool, steps: int, sam
         others = load_own_images(_held_out(left_out, samples, Path(tmp) / "held_out"), side)
         fake = sample_from(run.gan.sampling_generator, run.config, samples, seed=seed)
     row = {"recipe": recipe, "dataset": dataset, "images": size, "diffaugment": augment,
-           "seed": seed, "steps": run.step, "batch_size": config.batch_size,
+           "seed": seed, "steps": run.step, "budget_minutes": minutes,
+           "batch_size": config.batch_size,
            "views_per_image": round(run.step * config.batch_size / size, 1),
            "train_seconds": round(trained, 1), "wall_seconds": round(seconds, 1),
            "detection_rate": detection_rate(_at_64(fake), dataset),
@@ -132,7 +134,9 @@ def report(rows: list[dict]) -> str:
 
     cells: dict = {}
     for row in rows:
-        key = (row["recipe"], row["dataset"], row["steps"], row["images"], row["diffaugment"])
+        budget = row.get("budget_minutes")  # a time budget: its runs end at different steps
+        key = (row["recipe"], row["dataset"], f"{budget:g} min" if budget else row["steps"],
+               row["images"], row["diffaugment"])
         cells.setdefault(key, []).append(row)
 
     def spread(values, fmt):
@@ -145,7 +149,7 @@ def report(rows: list[dict]) -> str:
     out = []
     for (recipe, dataset, steps, size, augment), runs in sorted(cells.items()):
         out.append([recipe, dataset, f"{size:,}", "on" if augment else "off", len(runs),
-                    f"{steps:,}",
+                    steps if isinstance(steps, str) else f"{steps:,}",
                     f"{np.mean([r['views_per_image'] for r in runs]):.0f}",
                     f"{np.mean([r['train_seconds'] for r in runs]) / 60:.1f}",
                     spread([r["detection_rate"] for r in runs], "{:.2f}"),
@@ -153,7 +157,7 @@ def report(rows: list[dict]) -> str:
                     spread([r["kid"] for r in runs], "{:.1f}"),
                     f"{np.mean([r['real_kid'] for r in runs]):.1f}",
                     spread([r["nn_ratio"] for r in runs], "{:.2f}")])
-    return table(["recipe", "data", "images", "DiffAugment", "seeds", "steps",
+    return table(["recipe", "data", "images", "DiffAugment", "seeds", "steps (or budget)",
                   "views per image", "train min", "face found", "(real)", "KID vs unseen",
                   "(real)", "nn_ratio"], out)
 
@@ -166,6 +170,8 @@ def main() -> None:
     parser.add_argument("--augment", choices=["off", "on", "both"], default="both")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=2400)
+    parser.add_argument("--minutes", type=float,
+                        help="a time budget per run instead of a step count (--steps then caps)")
     parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--pictures", type=Path, default=HERE / "results" / "own_images")
     parser.add_argument("--cells", nargs="+", metavar="SIZE:on|off:SEED",
@@ -178,7 +184,7 @@ def main() -> None:
     if args.child:
         size, augment, seed = json.loads(args.child)
         row = run_one(args.recipe, args.dataset, size, augment, args.steps, args.samples, seed,
-                      args.pictures)
+                      args.pictures, args.minutes)
         return print("RESULT " + json.dumps(row), flush=True)
     os.environ.setdefault("GAN_LIB_DATA", str(data_root()))
     print(machine(), flush=True)
@@ -203,6 +209,7 @@ def main() -> None:
         command = [sys.executable, __file__, "--child", json.dumps([size, augment, seed]),
                    "--recipe", args.recipe, "--dataset", args.dataset,
                    "--steps", str(args.steps), "--samples", str(args.samples),
+                   *(["--minutes", str(args.minutes)] if args.minutes else []),
                    "--pictures", str(args.pictures)]
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
         found = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]

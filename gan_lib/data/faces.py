@@ -1,9 +1,10 @@
 """CelebA faces for the 64x64 lessons.
 
 Licence: CelebA (Liu, Luo, Wang and Tang, "Deep Learning Face Attributes in the Wild", ICCV
-2015) may be used for **non-commercial research and education only**; by downloading it you
-accept the terms on its page (mmlab.ie.cuhk.edu.hk/projects/CelebA.html). The 3,000 images
-in the shared test folder are unchanged files from ``img_align_celeba``.
+2015) "is available for non-commercial research purposes only", and its users agree "not to
+further copy, publish or distribute any portion" of it; by downloading it you accept the terms on
+its page (mmlab.ie.cuhk.edu.hk/projects/CelebA.html). The 3,000 images in the shared test folder
+are unchanged files from ``img_align_celeba``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ CELEBA_MD5 = "00d2c5bc6d35e252742224ab0c1e8fcb"
 # confirm=t skips Google Drive's "can't scan this large file for viruses" page.
 CELEBA_URL = ("https://drive.usercontent.google.com/download?id="
               f"{CELEBA_FILE_ID}&export=download&confirm=t")
-CELEBA_LICENCE = "CelebA may be used for non-commercial research and education only"
+CELEBA_LICENCE = ('CelebA "is available for non-commercial research purposes only" (its '
+                  'agreement; do not publish its photos)')
 
 
 def download_celeba(folder: str | os.PathLike) -> Path:
@@ -60,7 +62,7 @@ def load_faces(root: str | os.PathLike | None = None, image_size: int = 64,
         root: dataset root (see ``gan_lib.data.paths.data_root``).
         image_size: output side in pixels (64 in the course).
         download: if the folder has no images, fetch CelebA from Google Drive first
-            (1.4 GB; non-commercial research and education use only).
+            (1.4 GB; non-commercial research use only).
         progress: show a progress bar while decoding.
 
     Raises:

@@ -32,8 +32,8 @@ from gan_lib.data.images import (
 from gan_lib.data.paths import data_root
 from gan_lib.errors import GanLibError
 
-# Fewer images than this and a GAN memorises them: 100 is about the fewest that DiffAugment's
-# "100-shot" experiments (Zhao et al. 2020) train on without copying the training set.
+# The smallest folder measured to give new images, not copies (benchmarks/README.md, "Your own
+# images"); fewer were not tried.
 MIN_IMAGES = 100
 _ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz")
 

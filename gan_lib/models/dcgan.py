@@ -3,9 +3,11 @@
 Radford et al. (2015), "Unsupervised Representation Learning with Deep Convolutional Generative
 Adversarial Networks": strided (transposed) convolutions instead of pooling, BatchNorm in G and
 in D except D's first layer, ReLU in G with tanh at the end, LeakyReLU(0.2) in D, normal weights
-with standard deviation 0.02. The course's 28x28 DCGAN keeps all of it but BatchNorm in D, which
-is off by default: in one short run each, it trained better without (see
-``build_dcgan28_discriminator``). Discriminators return logits.
+with standard deviation 0.02. The course's 28x28 DCGAN keeps all of it but two things: BatchNorm
+in D is off by default (in one short run each, it trained better without; see
+``build_dcgan28_discriminator``), and G ends in a stride-1 3x3 convolution, not a transposed one
+(see ``build_dcgan28_generator``). Its recipes (``mnist_dcgan``, ``fashion_dcgan``) also give G
+5x D's learning rate. Discriminators return logits.
 The 64x64 recipes of the seeds are in ``gan_lib.models.presentations64``.
 """
 
