@@ -48,6 +48,16 @@ def _share(path: Path, images: np.ndarray) -> np.ndarray:
     return images
 
 
+def _load_shared(path: Path, image_size: int, max_images: int) -> np.ndarray | None:
+    """The array this process already holds for ``path``, else the cache file's (shared)."""
+    key = _file_key(path)
+    shared = _SHARED.get(key) if key is not None else None
+    if shared is not None:
+        return shared
+    cached = _read_cache(path, image_size, max_images)
+    return None if cached is None else _share(path, cached)
+
+
 def _writable(folder: Path) -> bool:
     # Root passes os.access() on read-only folders, so also ask the permission bits.
     try:
@@ -127,13 +137,9 @@ def decode_all(folder: Path, files: list[Path], jobs: list, work, image_size: in
     """
     cache_paths = _cache_paths(folder, files, image_size, key, cache_dir) if cache else []
     for path in cache_paths:
-        key_now = _file_key(path)
-        shared = _SHARED.get(key_now) if key_now is not None else None
-        if shared is not None:
-            return shared
-        cached = _read_cache(path, image_size, len(jobs))
+        cached = _load_shared(path, image_size, len(jobs))
         if cached is not None:
-            return _share(path, cached)
+            return cached
 
     from tqdm.auto import tqdm  # only needed when decoding
 
