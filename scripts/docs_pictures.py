@@ -3,7 +3,9 @@
     python scripts/docs_pictures.py RUN_DIR NAME [--every 3]
 
 Writes docs/NAME_samples_vs_real.jpg (an 8x8 grid of 64 samples of the run's generator.keras
-with seed 0, then a gap, then 64 real training images picked with seed 0) and docs/NAME.gif
+with seed 0, then a gap, then 64 real training images picked with seed 0; for CelebA, whose
+agreement forbids publishing its images, docs/NAME_samples.jpg with the samples alone) and
+docs/NAME.gif
 (every ``--every``-th fixed-noise frame of the run, the top four rows of each, 4 frames per
 second). Captions go in the README by hand: the recipe, the data, the seconds, the machine.
 """
@@ -38,12 +40,16 @@ def main(argv: list[str] | None = None) -> None:
     folder = RunFolder(args.run)
     config = folder.read_config()
     fake = image_grid(sample(args.run, 64, seed=0), ncols=8)
-    real_images, _ = load_images(config.dataset, args.data, config.image_size)
-    pick = np.random.default_rng(0).permutation(len(real_images))[:64]
-    real = image_grid(real_images[pick], ncols=8)
-    gap = np.full((fake.shape[0], 16, 3), 255, np.uint8)
-    out = ROOT / "docs" / f"{args.name}_samples_vs_real.jpg"
-    Image.fromarray(np.concatenate([fake, gap, real], axis=1)).save(out, quality=90)
+    if config.dataset == "faces":  # CelebA: generated faces only
+        out, picture = ROOT / "docs" / f"{args.name}_samples.jpg", fake
+    else:
+        real_images, _ = load_images(config.dataset, args.data, config.image_size)
+        pick = np.random.default_rng(0).permutation(len(real_images))[:64]
+        real = image_grid(real_images[pick], ncols=8)
+        gap = np.full((fake.shape[0], 16, 3), 255, np.uint8)
+        out = ROOT / "docs" / f"{args.name}_samples_vs_real.jpg"
+        picture = np.concatenate([fake, gap, real], axis=1)
+    Image.fromarray(picture).save(out, quality=90)
     print(f"{out.relative_to(ROOT)}: {out.stat().st_size / 1024:.0f} KiB")
 
     frames = FrameStore(folder.frames_dir)
