@@ -19,7 +19,8 @@ average's, where the recipe keeps one):
   folder? Beside it, the folder's images against those held-out images;
 - the copy check (``gan_lib.evaluate.memorisation``, mirrored images searched too, since the
   recipes flip): ``nn_ratio`` near 0 means copies, about 1 as new as real images are.
-A grid of 32 samples per run goes to ``--pictures``.
+A grid of 32 samples per run goes to ``--pictures``; with ``OWN_IMAGES_KEEP=DIR`` in the
+environment each run's folder (checkpoints, frames, generator) is kept under DIR too.
 
 Rows go to ``results/own_images_<date>.jsonl``; the table at the end is the one in
 benchmarks/README.md ("Your own images").
@@ -92,9 +93,13 @@ def run_one(recipe: str, dataset: str, size: int, augment: bool, steps: int, sam
         mine = load_own_images(folder, side)
         others = load_own_images(_held_out(left_out, samples, Path(tmp) / "held_out"), side)
         fake = sample_from(run.gan.sampling_generator, run.config, samples, seed=seed)
+        if os.environ.get("OWN_IMAGES_KEEP"):  # keep the run folder (a generator to look at)
+            shutil.copytree(Path(tmp) / "run", Path(os.environ["OWN_IMAGES_KEEP"]) / Path(
+                f"{recipe}_{dataset}_{size}_{'da' if augment else 'noda'}_seed{seed}"),
+                dirs_exist_ok=True)
     row = {"recipe": recipe, "dataset": dataset, "images": size, "diffaugment": augment,
            "seed": seed, "steps": run.step, "budget_minutes": minutes,
-           "batch_size": config.batch_size,
+           "batch_size": config.batch_size, "model_width": config.model_width,
            "views_per_image": round(run.step * config.batch_size / size, 1),
            "train_seconds": round(trained, 1), "wall_seconds": round(seconds, 1),
            "detection_rate": detection_rate(_at_64(fake), dataset),
@@ -118,9 +123,13 @@ def _held_out(files: list[Path], n: int, target: Path) -> Path:
 
 
 def _at_64(images):
-    """The detector and the encoder work at 64x64: larger samples are resized (area)."""
+    """The detector and the encoder work at 64x64: larger images (uint8, or samples as floats
+    in [-1, 1]) become uint8 first, then are resized (area)."""
     import numpy as np
 
+    from gan_lib.data.pipeline import unscale_images
+
+    images = unscale_images(images)
     if images.shape[1] == 64:
         return images
     import tensorflow as tf

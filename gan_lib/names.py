@@ -32,6 +32,7 @@ ARCHITECTURE_FIELDS: dict[str, tuple[str, ...]] = {
     "cgan_mlp": ("dropout",),
     "cats64": (),
     "dcgan64": ("model_width",),
+    "dcgan_resize": ("model_width",),
     "upsample_mlp64": (),
     "chollet64": ("model_width",),
 }
@@ -40,7 +41,8 @@ ARCHITECTURE_FIELDS: dict[str, tuple[str, ...]] = {
 # GANConfig.validate refuses another image_size with one sentence.
 ARCHITECTURE_SIZES: dict[str, tuple[int, ...]] = {
     "dcgan28": (28,), "tutorial28": (28,), "cgan28": (28,), "cats64": (64,),
-    "upsample_mlp64": (64,), "dcgan64": (32, 64, 128), "chollet64": (32, 64, 128),
+    "upsample_mlp64": (64,), "dcgan64": (32, 64, 128),
+    "dcgan_resize": (32, 64, 128), "chollet64": (32, 64, 128),
 }
 IMAGE_SIZES = tuple(sorted(set().union(*ARCHITECTURE_SIZES.values())))  # --image-size's choices
 

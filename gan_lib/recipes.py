@@ -82,7 +82,7 @@ for dataset, prefix, label in (("mnist", "mnist", "MNIST"),
             # the presentation: lr = 0.0001 (its slides show no optimiser and no batch size;
             # Adam with its default beta_1 and batch 32 are the recipe's choice)
             g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9, **_IN_TURN,
-            steps=30_000,  # 14 epochs of 70,000 at batch 32: ~7-9 min on 2 CPU cores (est.)
+            steps=30_000,  # 14 epochs of 70,000 at batch 32: ~7-10 min on 2 CPU cores (est.)
             sample_every=1000, eval_every=5000)
     _gray28(f"{prefix}_dcgan",
             f"{label}: a small, fast DCGAN at 28x28 (Adam: G 1e-3, D 2e-4, beta_1 0.5)",
@@ -179,15 +179,17 @@ _rgb64("faces64_rmsprop",
 
 # Your own images (lesson 08; gan_lib.data.own_images): these two train on the folder that
 # train(config, out, images=FOLDER) or --images FOLDER names; every image recipe above can too.
-# 128x128 is the PyTorch DCGAN tutorial's pattern with one up and one down block more (at
-# width 64 the 4x4 layer has 1,024 filters); the fast one is cats64_fast's recipe at 128.
-# Their lengths are estimates from multiply-adds (gan_lib.models.cost), not measured runs:
-# a dcgan128 step costs 2.6x faces64's (0.46 T against 0.17 T), ~2.75 h on a Colab GPU for
-# 10,000 steps; dcgan128_fast's 5,000 steps ~11 min (README: how GPU times are estimated).
+# dcgan128 is the PyTorch DCGAN tutorial's pattern with one up and one down block more (at
+# width 64 the 4x4 layer has 1,024 filters); its length is an estimate, not a measured run.
+# dcgan128_fast draws by resize-convolution at width 16 (gan_lib.models.resize_conv: the
+# transposed-convolution DCGAN did not learn at 128 in the runs here). Measurements and GPU
+# estimates: benchmarks/README.md and docs/TEACHING.md, "Your own images" / lesson 08.
 _QUICK_128 = {**_QUICK_64, "num_train": 32, "batch_size": 4, "num_fixed": 4}
 _rgb64("dcgan128", "128x128 DCGAN for your own images (PyTorch DCGAN tutorial, one block more)",
        "own_images", "dcgan64", image_size=128, random_flip=True, batch_size=64,
        steps=10_000, sample_every=250, quick_overrides=_QUICK_128, **_PYTORCH_STEP)
 _rgb64("dcgan128_fast",
-       "128x128 for small folders and CPUs: DCGAN at half width, batch 32, EMA (your images)",
-       "own_images", image_size=128, **{**_FAST, "steps": 5_000}, quick_overrides=_QUICK_128)
+       "128x128 for small folders and CPUs: resize-convolution G, width 16, batch 32, EMA",
+       "own_images", image_size=128,
+       **{**_FAST, "architecture": "dcgan_resize", "model_width": 16},
+       quick_overrides=_QUICK_128)

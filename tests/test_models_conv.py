@@ -16,7 +16,7 @@ from gan_lib.build import make_optimizer  # noqa: E402
 from gan_lib.errors import GanLibError  # noqa: E402
 from gan_lib.gan import GAN  # noqa: E402
 from gan_lib.losses import get_loss  # noqa: E402
-from gan_lib.models import chollet64, conditional, dcgan, mlp, presentations64  # noqa: E402
+from gan_lib.models import build_models, chollet64, conditional, dcgan, mlp, presentations64  # noqa: E402
 
 # (name, generator builder, discriminator builder, latent_dim, image shape)
 PAIRS = [
@@ -272,6 +272,29 @@ def test_the_dcgan_pair_at_32_64_and_128_has_one_block_per_doubling(size):
     fake = generator(z, training=False)
     assert fake.shape == (2, size, size, 3) and np.abs(fake).max() <= 1.0
     assert discriminator(fake).shape == (2, 1)
+
+
+@pytest.mark.parametrize("size", [32, 64, 128])
+def test_the_resize_conv_generator_upsamples_then_convolves_once_per_doubling(size):
+    """dcgan_resize's G (dcgan128_fast's): from 4x4, nearest-neighbour x2 and a 3x3 convolution
+    per doubling, filters halving; weights counted by hand; its D is the DCGAN one."""
+    from gan_lib.models.resize_conv import build_resize_conv_generator
+
+    w, ups = 16, {32: 3, 64: 4, 128: 5}[size]
+    filters = [w * 2 ** k for k in reversed(range(ups))]  # 4x4 ... last hidden layer
+    expected = (16 * 100 * filters[0] + 9 * sum(a * b for a, b in zip(filters, filters[1:]))
+                + 9 * filters[-1] * 3 + 3 + 2 * sum(filters))  # image bias; BN gamma, beta
+    generator = build_resize_conv_generator(100, width=w, image_size=size)
+    assert sum(int(np.prod(v.shape)) for v in generator.trainable_weights) == expected
+    assert sum(isinstance(layer, keras.layers.UpSampling2D) for layer in generator.layers) == ups
+    assert sum(isinstance(layer, keras.layers.Conv2DTranspose)
+               for layer in generator.layers) == 1  # only the 1x1 -> 4x4 layer transposes
+    z = np.random.default_rng(0).standard_normal((2, 100)).astype(np.float32)
+    fake = generator(z, training=False)
+    assert fake.shape == (2, size, size, 3) and np.abs(fake).max() <= 1.0
+    config = dataclasses.replace(get_config("dcgan128_fast"), image_size=size)
+    g, d = build_models(config)
+    assert g.output_shape == (None, size, size, 3) and d(fake).shape == (2, 1)
 
 
 def test_an_architecture_asked_for_a_size_it_cannot_draw_is_one_sentence():

@@ -223,3 +223,16 @@ def test_the_128_recipe_trains_on_a_folder_from_the_command_line_and_samples_128
     err = _cli_error(capsys, ["train", "dcgan128", "--quick", "--out", str(tmp_path / "x"),
                               "--no-progress"])
     assert "trains on your own images" in err and not (tmp_path / "x").exists()
+
+
+def test_the_own_images_benchmark_shrinks_128_pixel_samples_as_images():
+    """benchmarks/own_images.py scores 128x128 samples at 64x64: the [-1, 1] floats become bytes
+    first, then each 2x2 block is averaged (a cast after the resize wrapped them to 0, 1, 255)."""
+    own = pytest.importorskip("benchmarks.own_images")  # not in a copy without benchmarks/
+    samples = np.random.default_rng(0).uniform(-1, 1, (2, 128, 128, 3)).astype(np.float32)
+    small = own._at_64(samples)
+    as_bytes = np.clip(np.rint((samples + 1.0) * 127.5), 0, 255)
+    expected = as_bytes.reshape(2, 64, 2, 64, 2, 3).mean(axis=(2, 4))
+    assert small.dtype == np.uint8 and small.shape == (2, 64, 64, 3)
+    assert np.abs(small.astype(np.float64) - expected).max() <= 1.0
+    assert np.array_equal(own._at_64(small), small)  # 64x64 bytes pass as they are

@@ -14,7 +14,7 @@ import keras
 
 from gan_lib.config import GANConfig
 from gan_lib.errors import GanLibError
-from gan_lib.models import chollet64, conditional, dcgan, presentations64
+from gan_lib.models import chollet64, conditional, dcgan, presentations64, resize_conv
 from gan_lib.models.batchnorm import batchnorm_of
 from gan_lib.models.mlp import (
     build_mlp2d_discriminator,
@@ -65,6 +65,11 @@ BUILDERS: dict[str, Callable[[GANConfig], Pair]] = registry({
         presentations64.build_dcgan64_generator(c.latent_dim, _width(c, 64), batchnorm_of(c),
                                                 image_size=c.image_size),
         presentations64.build_dcgan64_discriminator(_width(c, 64), batchnorm_of(c),
+                                                    image_size=c.image_size)),
+    "dcgan_resize": lambda c: (
+        resize_conv.build_resize_conv_generator(c.latent_dim, _width(c, 16), batchnorm_of(c),
+                                                image_size=c.image_size),
+        presentations64.build_dcgan64_discriminator(_width(c, 16), batchnorm_of(c),
                                                     image_size=c.image_size)),
     "upsample_mlp64": lambda c: (presentations64.build_faces_upsample_generator(c.latent_dim,
                                                                                 batchnorm_of(c)),
