@@ -78,6 +78,7 @@ def run_one(recipe: str, dataset: str, size: int, augment: bool, steps: int, sam
     from gan_lib.sampling import sample_from
     from gan_lib.viz import image_grid
 
+    cell = f"{recipe}_{dataset}_{size}_{'da' if augment else 'noda'}_seed{seed}"  # its files' name
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "my_photos"
         _, left_out = cut_folder(dataset, size, folder)
@@ -94,21 +95,21 @@ def run_one(recipe: str, dataset: str, size: int, augment: bool, steps: int, sam
         others = load_own_images(_held_out(left_out, samples, Path(tmp) / "held_out"), side)
         fake = sample_from(run.gan.sampling_generator, run.config, samples, seed=seed)
         if os.environ.get("OWN_IMAGES_KEEP"):  # keep the run folder (a generator to look at)
-            shutil.copytree(Path(tmp) / "run", Path(os.environ["OWN_IMAGES_KEEP"]) / Path(
-                f"{recipe}_{dataset}_{size}_{'da' if augment else 'noda'}_seed{seed}"),
-                dirs_exist_ok=True)
+            shutil.copytree(Path(tmp) / "run", Path(os.environ["OWN_IMAGES_KEEP"]) / cell,
+                            dirs_exist_ok=True)
+    fake64, mine64, others64 = _at_64(fake), _at_64(mine[:samples]), _at_64(others)
     row = {"recipe": recipe, "dataset": dataset, "images": size, "diffaugment": augment,
            "seed": seed, "steps": run.step, "budget_minutes": minutes,
            "batch_size": config.batch_size, "model_width": config.model_width,
            "views_per_image": round(run.step * config.batch_size / size, 1),
            "train_seconds": round(trained, 1), "wall_seconds": round(seconds, 1),
-           "detection_rate": detection_rate(_at_64(fake), dataset),
-           "real_detection_rate": detection_rate(_at_64(mine[:samples]), dataset),
-           "kid": kernel_inception_distance(_at_64(fake), _at_64(others)),
-           "real_kid": kernel_inception_distance(_at_64(mine[:samples]), _at_64(others)),
+           "detection_rate": detection_rate(fake64, dataset),
+           "real_detection_rate": detection_rate(mine64, dataset),
+           "kid": kernel_inception_distance(fake64, others64),
+           "real_kid": kernel_inception_distance(mine64, others64),
            **memorisation(fake, mine, seed=seed, flipped=config.random_flip)}
     pictures.mkdir(parents=True, exist_ok=True)
-    name = f"{recipe}_{dataset}_{size}_{'da' if augment else 'noda'}_seed{seed}.jpg"
+    name = f"{cell}.jpg"
     Image.fromarray(image_grid(fake[:32], ncols=8)).save(pictures / name, quality=90)
     row["picture"] = name
     return row

@@ -81,7 +81,7 @@ def build_cats64_discriminator(batchnorm: BatchNorm = KERAS_BATCHNORM) -> keras.
 DCGAN_SIZES = (32, 64, 128)  # the DCGAN pair's sides: one up/down block per doubling
 
 
-def _doublings(image_size: int) -> int:
+def doublings(image_size: int) -> int:
     """Stride-2 layers between 4x4 and ``image_size`` (3, 4, 5 for 32, 64, 128)."""
     if image_size not in DCGAN_SIZES:
         raise GanLibError(f"the DCGAN pair draws {', '.join(map(str, DCGAN_SIZES))}-pixel "
@@ -111,7 +111,7 @@ def build_dcgan64_generator(latent_dim: int = 100, width: int = 64,
     Returns:
         A model mapping float32 ``[B, latent_dim]`` to float32 ``[B, S, S, 3]`` in [-1, 1].
     """
-    ups = _doublings(image_size)
+    ups = doublings(image_size)
     model = keras.Sequential([keras.Input((latent_dim,)), layers.Reshape((1, 1, latent_dim))],
                              name="generator")
     top = width * 2 ** (ups - 1)
@@ -149,7 +149,7 @@ def build_dcgan64_discriminator(width: int = 64, batchnorm: BatchNorm = KERAS_BA
     Returns:
         A model mapping float32 ``[B, S, S, 3]`` to logits ``[B, 1]``.
     """
-    downs = _doublings(image_size)
+    downs = doublings(image_size)
     model = keras.Sequential([keras.Input((image_size, image_size, 3))], name="discriminator")
     for k in range(downs):
         filters, size = width * 2 ** k, image_size // 2 ** (k + 1)

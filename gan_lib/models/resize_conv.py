@@ -16,7 +16,7 @@ from keras import layers
 
 from gan_lib.models.batchnorm import KERAS_BATCHNORM, batchnorm_layer
 from gan_lib.models.dcgan import normal_init
-from gan_lib.models.presentations64 import _doublings
+from gan_lib.models.presentations64 import doublings
 
 
 def build_resize_conv_generator(latent_dim: int = 100, width: int = 16,
@@ -36,7 +36,7 @@ def build_resize_conv_generator(latent_dim: int = 100, width: int = 16,
     Returns:
         A model mapping float32 ``[B, latent_dim]`` to float32 ``[B, S, S, 3]`` in [-1, 1].
     """
-    ups = _doublings(image_size)
+    ups = doublings(image_size)
     top = width * 2 ** (ups - 1)
     model = keras.Sequential([keras.Input((latent_dim,)), layers.Reshape((1, 1, latent_dim))],
                              name="generator")
