@@ -79,6 +79,7 @@ def build_gan(config: GANConfig, strategy: tf.distribute.Strategy | None = None)
             optimizers = [keras.optimizers.LossScaleOptimizer(o) for o in optimizers]
         loss = get_loss(config.loss)
         return GAN(generator, discriminator, *optimizers, loss, config.latent_dim,
+                   update=config.update, d_steps=config.d_steps, g_steps=config.g_steps,
                    tricks=Tricks.from_config(config, loss), conditional=config.num_classes > 0,
                    ema_decay=config.ema_decay, seed=config.seed,
                    jit_compile=config.jit_compile, strategy=strategy)

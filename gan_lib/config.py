@@ -7,9 +7,10 @@ TensorFlow, so the command line can check its arguments fast.
 
 Each field says what it is once, on itself (``_f``'s metadata): ``structural`` (it fixes the
 networks or the game: a run cannot be resumed with another value; ``STRUCTURAL_FIELDS``),
-``choices`` (the names it takes, from ``gan_lib.names``), ``within`` (its range), ``step`` (the
-train step reads it: ``gan_lib.tricks.Tricks`` carries it) and ``scope`` (only runs on that
-dataset, or only the architectures that list it in ``ARCHITECTURE_FIELDS``, read it).
+``choices`` (the names it takes, from ``gan_lib.names``), ``within`` (its range), ``trick`` (a
+stabilisation trick the train step reads: ``gan_lib.tricks.Tricks`` carries it) and ``scope``
+(only runs on that dataset, or only the architectures that list it in ``ARCHITECTURE_FIELDS``,
+read it).
 ``validate``, the command line's choices and config.json's unused fields are derived from them.
 """
 
@@ -33,13 +34,13 @@ from gan_lib.names import (
 
 
 def _f(default=dataclasses.MISSING, *, structural: bool = False, choices=None,
-       within: str | None = None, example: str = "", step: bool = False,
+       within: str | None = None, example: str = "", trick: bool = False,
        scope: str | None = None):
     """A field with its facts. ``within``: "> 0", ">= 0" or an interval such as "[0, 1)";
     ``example``: a typical value for the error message; a field typed ``... | None`` may be None."""
     return field(default=default, metadata={
         "structural": structural, "choices": choices, "within": within, "example": example,
-        "step": step, "scope": scope})
+        "trick": trick, "scope": scope})
 
 POSITIVE = "> 0"
 OWN_IMAGES = "own_images"  # the dataset of a recipe trained on the student's own images
@@ -91,36 +92,35 @@ class GANConfig:
     optimizer: str = _f("adam", choices=OPTIMIZERS)  # or "rmsprop" (Russian presentation's faces)
     # clip each gradient value (Russian presentation: 1.0 with RMSprop)
     clipvalue: float | None = None
-    g_steps: int = _f(1, within=POSITIVE, step=True)  # G updates per step (carpedm20's DCGAN: 2)
+    g_steps: int = _f(1, within=POSITIVE)  # G updates per step (carpedm20's DCGAN: 2)
     # "simultaneous": both models updated from one forward pass (the TF DCGAN tutorial);
     # "alternating": D first, then G against the updated D (the PyTorch DCGAN tutorial)
-    update: str = _f("simultaneous", choices=UPDATES, step=True)
+    update: str = _f("simultaneous", choices=UPDATES)
     steps: int = _f(3000, within=POSITIVE)  # generator updates in a full run
     max_seconds: float | None = _f(None, within=POSITIVE)  # wall-clock budget; None = no limit
     seed: int = 0
 
-    # --- stabilisation tricks (the train step reads them: gan_lib.tricks, gan_lib.step; the
-    # defaults switch every one off) ---
+    # --- stabilisation tricks (gan_lib.tricks, gan_lib.step; the defaults switch each off) ---
     # discriminator updates per step, the extra ones first, each with fresh noise on the same
     # real batch (WGAN-GP: 5)
-    d_steps: int = _f(1, within=POSITIVE, step=True)
+    d_steps: int = _f(1, within=POSITIVE)
     # gradient penalty weight (gan_lib.losses.gradient_penalty); None = the loss's (wgan_gp: 10)
-    gp_weight: float | None = _f(None, within=">= 0", step=True)
+    gp_weight: float | None = _f(None, within=">= 0", trick=True)
     # one-sided label smoothing: D's real target is 1 - s (Salimans et al. 2016: 0.1); needs a
     # loss with targets (minimax, non_saturating, lsgan, relativistic)
-    label_smoothing: float = _f(0.0, within="[0, 1)", example="0.1", step=True)
+    label_smoothing: float = _f(0.0, within="[0, 1)", example="0.1", trick=True)
     # chance that D sees a real/fake pair with their roles (targets) swapped
-    label_flip: float = _f(0.0, within="[0, 0.5)", example="0.05", step=True)
+    label_flip: float = _f(0.0, within="[0, 0.5)", example="0.05", trick=True)
     # std of Gaussian noise on D's inputs (real and fake), annealed linearly to 0 by `steps`
     # (Sønderby et al. 2016)
-    instance_noise: float = _f(0.0, within=">= 0", step=True)
+    instance_noise: float = _f(0.0, within=">= 0", trick=True)
     # spectral normalisation on D's Dense/Conv2D (Miyato et al. 2018; gan_lib.spectral_norm)
     spectral_norm: bool = _f(False, structural=True)
     # average of G's weights for samples (e.g. 0.999; gan_lib.ema); None = off
     ema_decay: float | None = _f(None, structural=True, within="(0, 1)", example="0.999")
     # DiffAugment (Zhao et al. 2020) of D's real and fake inputs, images only: a comma-separated
     # subset of gan_lib.names.AUGMENTATION_NAMES, e.g. "color,translation,cutout"
-    diffaugment: str = _f("", step=True)
+    diffaugment: str = _f("", trick=True)
 
     # --- bookkeeping ---
     # one history row per this many steps (values averaged over them)

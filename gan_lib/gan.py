@@ -4,9 +4,9 @@ TF-GAN says a GAN in four steps; so does gan_lib:
 1. create the models (``gan_lib.models.build_models``),
 2. add a loss pair (``gan_lib.losses``) and the tricks (``gan_lib.tricks``),
 3. create the update: ``gan_lib.step``, the whole train step in one module (``GAN.train_step``
-   runs it): one discriminator and one generator update per batch, simultaneous (the TF DCGAN
-   tutorial) or alternating (the PyTorch one; ``GANConfig.update``), replicas and loss scaling,
-   the metrics,
+   runs it): one discriminator and one generator update per batch (``d_steps``, ``g_steps``),
+   simultaneous (the TF DCGAN tutorial) or alternating (the PyTorch one; ``update``), replicas
+   and loss scaling, the metrics,
 4. run it: ``gan_lib.run.training.train`` (history, frames, checkpoints, GIF in a run folder).
 
 ``gan_lib.build.build_gan(config)`` does steps 1-3 from a config. Tricks are Python-level
@@ -25,7 +25,8 @@ from gan_lib.backend import check_keras_backend
 from gan_lib.ema import EMA
 from gan_lib.errors import GanLibError
 from gan_lib.losses import LossPair
-from gan_lib.step import STEP_METRICS, train_step
+from gan_lib.names import UPDATES
+from gan_lib.step import metric_names, train_step
 from gan_lib.tricks import Tricks
 
 check_keras_backend()  # Keras is loaded: its own backend counts too (~/.keras/keras.json)
@@ -37,14 +38,17 @@ class GAN(tf.Module):
     ``tf.train.Checkpoint``): both models, both optimisers (Adam's moments), the step counter,
     the random generator of every draw (``rng``), and the generator's average (``ema``) if on.
 
-    ``tricks`` (``gan_lib.tricks.Tricks``; the default switches them off) says how the step
-    plays the game; ``ema_decay`` keeps an average of G's weights for samples. Speed:
+    ``update`` ("simultaneous" or "alternating"), ``d_steps`` and ``g_steps`` (D and G updates
+    per step) say how the step plays the game, ``tricks`` (``gan_lib.tricks.Tricks``; the
+    default switches them off) how D is fed and judged; ``ema_decay`` keeps an average of G's
+    weights for samples. Speed:
     ``jit_compile`` (XLA) and ``strategy`` (a ``tf.distribute.Strategy`` whose scope built the
     models and optimisers; None: one device). Create the GAN inside ``strategy.scope()`` too.
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model,
                  g_optimizer, d_optimizer, loss: LossPair, latent_dim: int, *,
+                 update: str = "simultaneous", d_steps: int = 1, g_steps: int = 1,
                  tricks: Tricks | None = None, conditional: bool = False,
                  ema_decay: float | None = None, seed: int = 0, jit_compile: bool = False,
                  strategy: tf.distribute.Strategy | None = None):
@@ -56,15 +60,15 @@ class GAN(tf.Module):
         self.loss = loss
         self.latent_dim = latent_dim
         self.conditional = conditional  # models take [z, labels] and [images, labels]
+        if update not in UPDATES:
+            raise GanLibError(f"update {update!r}: choose one of {', '.join(UPDATES)}")
+        self.update, self.d_steps, self.g_steps = update, int(d_steps), int(g_steps)
         self.tricks = tricks or Tricks()
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         # Every random draw of the step: z, label flips, DiffAugment, instance noise, the
-        # penalty's mix. Checkpointed under its first name, "noise", so that runs saved before
-        # the rename resume (tracked by hand: as an attribute it would be saved as "rng").
-        self._setattr_tracking = False
+        # penalty's mix. (Checkpoints written before 2026-12-05 call it "noise":
+        # gan_lib.run.checkpoints.restore reads those too.)
         self.rng = tf.random.Generator.from_seed(seed)
-        self._setattr_tracking = True
-        self._track_trackable(self.rng, name="noise")
         self.ema = EMA(generator, ema_decay) if ema_decay is not None else None
         # Build the optimisers' slots now, so a checkpoint restores Adam's moments at once
         # (instead of deferring them to the first update) and the first step does not retrace.
@@ -74,6 +78,7 @@ class GAN(tf.Module):
             raise GanLibError("jit_compile=True is for one device; leave it off under a "
                               "tf.distribute strategy (TPUs compile with XLA anyway)")
         self._strategy = strategy  # not a tf.Module attribute: a strategy is not checkpointed
+        self.distributed = strategy is not None  # train_step runs on each replica
         self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
         # Several steps per call (``train_steps``): a tf.range loop around the step, which stays
         # a separate XLA cluster when jit_compile is on (the iterator itself cannot be compiled).
@@ -111,8 +116,8 @@ class GAN(tf.Module):
 
     @property
     def metric_names(self) -> tuple[str, ...]:
-        """The keys ``train_step`` returns: ``STEP_METRICS``, plus ``gp`` with a penalty."""
-        return STEP_METRICS + (("gp",) if self.tricks.gp_weight else ())
+        """The keys ``train_step`` returns (``gan_lib.step.metric_names``)."""
+        return metric_names(self.tricks.gp_weight)
 
     @property
     def sampling_generator(self) -> keras.Model:
@@ -135,4 +140,4 @@ class GAN(tf.Module):
 
     def _train_step(self, batch) -> dict[str, tf.Tensor]:
         """``gan_lib.step.train_step`` on ``batch``: the whole update, read there."""
-        return train_step(self, batch, self._strategy)
+        return train_step(self, batch)

@@ -82,7 +82,7 @@ for dataset, prefix, label in (("mnist", "mnist", "MNIST"),
             # the presentation: lr = 0.0001 (its slides show no optimiser and no batch size;
             # Adam with its default beta_1 and batch 32 are the recipe's choice)
             g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9, **_IN_TURN,
-            steps=30_000,  # 14 epochs of 70,000 at batch 32: ~7-10 min on 2 CPU cores (est.)
+            steps=30_000,  # 14 epochs of 70,000 at batch 32: ~9-12 min on 2 CPU cores (est.)
             sample_every=1000, eval_every=5000)
     _gray28(f"{prefix}_dcgan",
             f"{label}: a small, fast DCGAN at 28x28 (Adam: G 1e-3, D 2e-4, beta_1 0.5)",

@@ -1,12 +1,13 @@
 """The stabilisation tricks of the train step, each a few lines of pure TensorFlow.
 
-``Tricks`` is what the step reads to play the game (``Tricks.from_config``); the step
-(``gan_lib.step``) calls ``discriminator_input`` on what D sees and ``discriminator_loss`` for D's
-loss. Each trick is a ``GANConfig`` field marked ``step=True``, documented there, which ``Tricks``
-carries as it is; ``Tricks`` adds only what follows from the fields and the loss pair. Adding a
-trick is that field and its function here. The gradient penalty is in ``gan_lib.losses``, the
-generator's weight average in ``gan_lib.ema`` and spectral normalisation in
-``gan_lib.spectral_norm``: each is a thing of its own, not a line of the step.
+``Tricks`` is how the step (``gan_lib.step``) feeds and judges D: it calls
+``discriminator_input`` on what D sees and ``discriminator_loss`` for D's loss. Each trick is a
+``GANConfig`` field marked ``trick=True`` and documented there; ``Tricks.from_config`` copies
+them and resolves two. Adding a trick is that field, a ``Tricks`` field of the same name and type
+(tests/test_config.py checks the two agree) and its lines here. The gradient penalty is in
+``gan_lib.losses``, the generator's weight average in ``gan_lib.ema`` and spectral normalisation
+in ``gan_lib.spectral_norm``; the update order and the number of D and G updates per step are the
+step's own (``GAN.update``, ``GAN.d_steps``, ``GAN.g_steps``).
 """
 
 from __future__ import annotations
@@ -21,40 +22,36 @@ from gan_lib.errors import GanLibError
 from gan_lib.losses import LossPair
 from gan_lib.names import parse_policy
 
-# What Tricks holds beyond the config's step fields, or instead of them: (type, default).
-_DERIVED = {
-    "gp_weight": (float, 0.0),  # the config's, or the loss pair's own when that is None
-    "diffaugment": (str, ""),  # the policy's names, checked, joined by commas
-    "anneal_steps": (int, 1),  # instance noise reaches 0 here: the config's ``steps``
-}
 
+@dataclasses.dataclass(frozen=True)
+class Tricks:
+    """How D is fed and judged; the defaults switch every trick off.
 
-def _from_config(cls, config: GANConfig, loss: LossPair):
-    """The config's tricks; ``gp_weight`` None means the loss pair's own (wgan_gp: 10)."""
-    if config.label_smoothing and not loss.has_targets:
-        raise GanLibError("label_smoothing needs a loss with targets (minimax, "
-                          "non_saturating, lsgan, relativistic); hinge and wgan_gp have none")
-    gp = loss.gp_weight if config.gp_weight is None else config.gp_weight
-    same = {name: getattr(config, name) for name in fields_where("step") if name not in _DERIVED}
-    return cls(**same, gp_weight=float(gp), diffaugment=",".join(parse_policy(config.diffaugment)),
-               anneal_steps=max(1, int(config.steps)))
+    Plain Python values, read when the step is traced, so a trick that is off adds no op. The
+    fields are ``GANConfig``'s trick fields (documented there), with two resolved:
+    ``gp_weight`` is a number (the config's None: the loss pair's own, wgan_gp's 10; 0: no
+    penalty) and ``diffaugment`` a checked policy; ``anneal_steps`` (the config's ``steps``) is
+    when instance noise reaches 0.
+    """
 
+    gp_weight: float = 0.0
+    label_smoothing: float = 0.0
+    label_flip: float = 0.0
+    instance_noise: float = 0.0
+    diffaugment: str = ""
+    anneal_steps: int = 1
 
-def _fields() -> list:
-    config = {f.name: f for f in dataclasses.fields(GANConfig)}
-    same = [(name, config[name].type, dataclasses.field(default=config[name].default))
-            for name in fields_where("step") if name not in _DERIVED]
-    return same + [(name, kind, dataclasses.field(default=default))
-                   for name, (kind, default) in _DERIVED.items()]
-
-
-# Frozen: plain Python values, read when the step is traced, so a trick that is off adds no op.
-Tricks = dataclasses.make_dataclass("Tricks", _fields(), frozen=True, namespace={
-    "from_config": classmethod(_from_config), "__module__": __name__,
-    "__doc__": "How the step plays the game; the defaults switch every trick off.\n\n"
-               f"``GANConfig``'s fields {', '.join(fields_where('step'))} (each documented "
-               "there), with ``gp_weight`` resolved (0: no penalty), ``diffaugment`` checked "
-               "and ``anneal_steps`` (the config's ``steps``) added."})
+    @classmethod
+    def from_config(cls, config: GANConfig, loss: LossPair) -> Tricks:
+        """The config's tricks for the loss pair ``loss``."""
+        if config.label_smoothing and not loss.has_targets:
+            raise GanLibError("label_smoothing needs a loss with targets (minimax, "
+                              "non_saturating, lsgan, relativistic); hinge and wgan_gp have none")
+        same = {name: getattr(config, name) for name in fields_where("trick")}
+        gp = loss.gp_weight if config.gp_weight is None else config.gp_weight
+        return cls(**{**same, "gp_weight": float(gp),
+                      "diffaugment": ",".join(parse_policy(config.diffaugment))},
+                   anneal_steps=max(1, int(config.steps)))
 
 
 def discriminator_input(x: tf.Tensor, tricks: Tricks, step: tf.Variable,

@@ -83,16 +83,26 @@ def test_validate_says_each_fields_range_or_choices(changes, message):
         dataclasses.replace(get_config("toy2d"), **{optional: None}).validate()
 
 
-def test_tricks_carry_the_step_fields_of_the_config():
+def test_tricks_carry_the_trick_fields_of_the_config():
+    """Each trick is stated once, on the config: Tricks has a field of the same name, type and
+    default for each (gp_weight resolved to a number), plus anneal_steps."""
     from gan_lib.tricks import Tricks
-    assert [f.name for f in dataclasses.fields(Tricks)] == [
-        *(n for n in fields_where("step") if n not in ("gp_weight", "diffaugment")),
-        "gp_weight", "diffaugment", "anneal_steps"]
+    tricks = {f.name: f for f in dataclasses.fields(Tricks)}
+    config = {f.name: f for f in dataclasses.fields(GANConfig)}
+    assert list(tricks) == [*fields_where("trick"), "anneal_steps"]
+    for name in fields_where("trick"):
+        resolved = {"float | None": "float"}.get(str(config[name].type), str(config[name].type))
+        assert str(tricks[name].type) == resolved, name
+        assert tricks[name].default == (config[name].default if name != "gp_weight" else 0.0)
     config = dataclasses.replace(get_config("mnist_dcgan"), d_steps=2, label_flip=0.1,
                                  diffaugment=" color ,cutout", steps=70)
     tricks = Tricks.from_config(config, LOSSES["wgan_gp"])
-    assert (tricks.d_steps, tricks.label_flip, tricks.update) == (2, 0.1, config.update)
-    assert (tricks.gp_weight, tricks.diffaugment, tricks.anneal_steps) == (10.0, "color,cutout", 70)
+    assert (tricks.label_flip, tricks.gp_weight, tricks.diffaugment, tricks.anneal_steps) == (
+        0.1, 10.0, "color,cutout", 70)
+    assert Tricks.from_config(dataclasses.replace(config, gp_weight=0.0),
+                              LOSSES["wgan_gp"]).gp_weight == 0.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tricks.label_flip = 0.2
 
 
 def test_config_json_says_only_what_shaped_the_run(tmp_path):
@@ -129,7 +139,7 @@ def test_both_update_orders_train_both_models(update):
     import tensorflow as tf
 
     gan = build_gan(toy(update=update))
-    assert gan.tricks.update == update
+    assert gan.update == update
     g = [w.numpy().copy() for w in gan.generator.trainable_weights]
     d = [w.numpy().copy() for w in gan.discriminator.trainable_weights]
     metrics = gan.train_step(tf.random.normal([64, 2], seed=1))

@@ -86,7 +86,8 @@ def test_the_built_gan_runs_the_named_step(name):
     """The step and BatchNorm settings reach the GAN and every BatchNorm layer of both models."""
     config = get_config(name, quick=True)
     gan = build_gan(config)
-    assert gan.tricks.update == config.update
+    assert (gan.update, gan.d_steps, gan.g_steps) == (config.update, config.d_steps,
+                                                       config.g_steps)
     layers = [layer for model in (gan.generator, gan.discriminator)
               for layer in _all_layers(model)
               if isinstance(layer, keras.layers.BatchNormalization)]

@@ -250,18 +250,3 @@ def test_resuming_a_checkpoint_of_other_models_is_one_clear_error(tmp_path, tiny
                                           r"the mlp2d models .*new --out folder"):
         train(dataclasses.replace(tiny_toy, steps=60), tmp_path / "run", resume=True,
               progress=False)
-
-
-def test_the_random_generator_keeps_its_checkpoint_name_so_older_runs_resume(tmp_path,
-                                                                              tiny_toy):
-    """``GAN.rng`` was ``GAN.noise``: its checkpoint key stays ``gan/noise``, so a run saved
-    before the rename restores (every object matched) with the generator's state."""
-    gan = build_gan(tiny_toy)
-    gan.rng.normal([5])  # move the state off its seed
-    path = tf.train.Checkpoint(gan=gan).save(str(tmp_path / "ckpt"))
-    keys = [k for k, _ in tf.train.list_variables(path)]
-    assert "gan/noise/_state_var/.ATTRIBUTES/VARIABLE_VALUE" in keys
-    assert not [k for k in keys if k.startswith("gan/rng/")]
-    again = build_gan(tiny_toy)
-    tf.train.Checkpoint(gan=again).restore(path).assert_existing_objects_matched()
-    np.testing.assert_array_equal(again.rng.state.numpy(), gan.rng.state.numpy())

@@ -42,14 +42,24 @@ def _imported(name: str, path: Path, node: ast.Import | ast.ImportFrom,
     return {t for t in targets if t in modules}
 
 
+def _typing_only(tree: ast.Module) -> set[ast.AST]:
+    """The import nodes under ``if TYPE_CHECKING:``: for annotations, never run."""
+    return {node for block in ast.walk(tree)
+            if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
+            for stmt in block.body for node in ast.walk(stmt)}
+
+
 def import_graph() -> dict[str, set[str]]:
-    """Module -> the gan_lib modules it imports, at module level or inside a function."""
+    """Module -> the gan_lib modules it imports, at module level or inside a function (imports
+    under ``if TYPE_CHECKING:``, for type annotations only, are not run and do not count)."""
     modules = _modules()
     graph = {}
     for name, path in modules.items():
         tree = ast.parse(path.read_text(), filename=str(path))
+        typing_only = _typing_only(tree)
         graph[name] = {target for node in ast.walk(tree)
                        if isinstance(node, (ast.Import, ast.ImportFrom))
+                       and node not in typing_only
                        for target in _imported(name, path, node, modules)} - {name}
     return graph
 

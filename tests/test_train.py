@@ -184,3 +184,32 @@ def test_resume_restores_the_optimisers_state(tmp_path, tiny_toy):
         assert any(np.abs(v).max() > 0 for v in after[2:])  # moments, not fresh zeros
         for b, a in zip(before, after):
             np.testing.assert_array_equal(a, b)
+
+
+def test_a_run_saved_before_the_rng_was_renamed_resumes(tmp_path):
+    """Checkpoints written before 2026-12-05 keep GAN.rng as "noise" (tests/data holds one, of a
+    20-step toy2d run written by that code): they resume with every state, and save as "rng"."""
+    import shutil
+    from pathlib import Path
+
+    from gan_lib import RunFolder
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(Path(__file__).parent / "data" / "run_saved_2026-12-04", run_dir)
+    old = tf.train.load_checkpoint(str(run_dir / "checkpoints" / "ckpt-20"))
+    rng_state = old.get_tensor("gan/noise/_state_var/.ATTRIBUTES/VARIABLE_VALUE")
+    config = RunFolder(run_dir).read_config()
+
+    again = train(config, run_dir, resume=True, progress=False)
+    assert again.step == 20
+    np.testing.assert_array_equal(again.gan.rng.state.numpy(), rng_state)
+    np.testing.assert_array_equal(again.fixed_noise.numpy(),
+                                  old.get_tensor("fixed_noise/.ATTRIBUTES/VARIABLE_VALUE"))
+    np.testing.assert_array_equal(again.gan.ema.model.weights[0].numpy(), old.get_tensor(
+        "gan/ema/model/_functional/_operations/1/_kernel/.ATTRIBUTES/VARIABLE_VALUE"))
+
+    more = train(dataclasses.replace(config, steps=30), run_dir, resume=True, progress=False)
+    assert more.step == 30
+    new = {name for name, _ in tf.train.list_variables(str(run_dir / "checkpoints" / "ckpt-30"))}
+    assert "gan/rng/_state_var/.ATTRIBUTES/VARIABLE_VALUE" in new
+    assert not any(name.startswith("gan/noise/") for name in new)

@@ -1,9 +1,8 @@
 """A run's checkpoints (``DIR/checkpoints``): found, verified, repaired, and cut back.
 
-``tf.train.CheckpointManager`` writes them (``RunFolder.checkpoint_manager``); this module decides
-which one a
-resumed session may trust: one whose index and every tensor read back, and after a divergence
-one older than the first non-finite loss.
+``tf.train.CheckpointManager`` writes them (``RunFolder.checkpoint_manager``); this module reads
+them (``restore``) and decides which one a resumed session may trust: one whose index and every
+tensor read back, and after a divergence one older than the first non-finite loss.
 """
 
 from __future__ import annotations
@@ -12,7 +11,28 @@ import os
 import warnings
 from pathlib import Path
 
+from google.protobuf import text_format
+
+from gan_lib.atomic import atomic_path
 from gan_lib.errors import GanLibError
+
+
+def restore(checkpoint, prefix: str):
+    """``checkpoint`` (``tf.train.Checkpoint(gan=..., fixed_noise=...)``) read from ``prefix``;
+    returns the load status (``assert_existing_objects_matched`` and the like).
+
+    Checkpoints written before 2026-12-05 keep the GAN's random generator (``GAN.rng``) under
+    its old name, "noise": those are read through a view of the GAN with that name.
+    """
+    import tensorflow as tf
+
+    if not any(name.startswith("gan/noise/") for name, _ in tf.train.list_variables(prefix)):
+        return checkpoint.restore(prefix)
+    gan = checkpoint.gan
+    old = tf.Module()  # the GAN's checkpointed parts, the random generator named as it was
+    for name, child in tf.train.TrackableView(gan).children(gan).items():
+        setattr(old, "noise" if name == "rng" else name, child)
+    return tf.train.Checkpoint(gan=old, fixed_noise=checkpoint.fixed_noise).restore(prefix)
 
 
 def _unreadable(prefix: str) -> str | None:
@@ -43,8 +63,6 @@ def _state(folder: Path):
 
 def _keep_only(folder: Path, state, count: int) -> str | None:
     """Delete all but the oldest ``count`` checkpoints and rewrite the state file to match."""
-    import tensorflow as tf
-
     names, times, proto = state
     for name in names[count:]:
         for file in folder.glob(name + ".*"):
@@ -52,12 +70,14 @@ def _keep_only(folder: Path, state, count: int) -> str | None:
     if not count:
         (folder / "checkpoint").unlink(missing_ok=True)
         return None
-    # TensorFlow's own writer (atomic, as the manager's): names relative to the folder, as the
-    # manager writes them (given so, with the folder's absolute path, they stay as they are)
-    tf.compat.v1.train.update_checkpoint_state(
-        str(folder.resolve()), names[count - 1], all_model_checkpoint_paths=names[:count],
-        all_model_checkpoint_timestamps=times[:count],
-        last_preserved_timestamp=proto.last_preserved_timestamp)
+    # The state file is a CheckpointState proto in text form: the same proto with the kept
+    # names, relative to the folder as the manager writes them, replaced atomically
+    del proto.all_model_checkpoint_paths[:], proto.all_model_checkpoint_timestamps[:]
+    proto.model_checkpoint_path = names[count - 1]
+    proto.all_model_checkpoint_paths.extend(names[:count])
+    proto.all_model_checkpoint_timestamps.extend(times[:count])
+    with atomic_path(folder / "checkpoint") as tmp:
+        tmp.write_text(text_format.MessageToString(proto))
     return str(folder / names[count - 1])
 
 

@@ -116,7 +116,7 @@ class RowWriter:
         # checkpoints from the last finite row on, so that a resume starts from sound weights.
         last_good = keep_checkpoints_before(run.checkpoints.directory, last_logged)
         if last_good:  # outputs from the last good weights, not the broken ones
-            run.checkpoints.checkpoint.restore(last_good)
+            run.restore(doing="roll back", prefix=last_good)
             run.write_outputs()
         where = (f"the last good checkpoint is {last_good}" if last_good
                  else "no checkpoint before it is known to be good")

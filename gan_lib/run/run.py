@@ -27,7 +27,7 @@ from gan_lib.errors import GanLibError
 from gan_lib.evaluate import best_column, measure, metric_columns
 from gan_lib.gan import GAN
 from gan_lib.gif import write_gif
-from gan_lib.run.checkpoints import repair_checkpoints
+from gan_lib.run.checkpoints import repair_checkpoints, restore
 from gan_lib.run.folder import RunFolder
 from gan_lib.run.frames import FrameStore
 from gan_lib.run.history import HistoryFile, read_history
@@ -128,12 +128,12 @@ class Run:
                                             config.keep_checkpoints)
         return cls(config, folder, gan, fixed_noise, manager, data)
 
-    def restore(self, doing: str = "resume") -> None:
-        """The last checkpoint into the GAN; the config's learning rates win over the saved ones
-        (resuming with a lower rate, what a divergence asks for, takes effect)."""
+    def restore(self, doing: str = "resume", prefix: str | None = None) -> None:
+        """The last checkpoint (or ``prefix``) into the GAN; the config's learning rates win over
+        the saved ones (resuming with a lower rate, what a divergence asks for, takes effect)."""
         try:
-            self.checkpoints.checkpoint.restore(
-                self.checkpoints.latest_checkpoint).assert_existing_objects_matched()
+            restore(self.checkpoints.checkpoint, prefix or self.checkpoints.latest_checkpoint
+                    ).assert_existing_objects_matched()
         except (AssertionError, ValueError) as e:  # missing or misshapen variables
             raise GanLibError(
                 f"cannot {doing} {self.folder.path}: its checkpoint does not fit the "
