@@ -152,7 +152,8 @@ _rgb64("dcgan64",
 # multiply-adds), batch 32 (twice the updates of 64 in the same seconds), the PyTorch step, and
 # samples from an average of G's weights (EMA 0.999). Measured on the 3,000 offline cat faces
 # (seeds 0 and 1): after ~910 s (5,564 and 5,572 steps) the cat-face detector found cats in 0.54
-# and 0.50 of the samples (real ones: 0.64); cats64 in the same time: 0.07 (464 steps). With
+# and 0.50 of the samples (real ones: 0.64); cats64 (then alternating, today's cats64_alternating)
+# in the same time: 0.07 (464 steps). With
 # DiffAugment (translation, color), batch 64 and EMA 0.995 instead: 0.16 after 911 s.
 _FAST = dict(architecture="dcgan64", model_width=32, random_flip=True, batch_size=32,
              ema_decay=0.999, steps=5_500, sample_every=100, **_PYTORCH_STEP)

@@ -155,20 +155,26 @@ def test_a_run_shorter_than_log_every_has_its_row_and_plot(tmp_path, tiny_toy):
     assert (tmp_path / "timed" / "losses.png").exists()
 
 
-def test_the_schedule_says_what_each_step_does():
-    from gan_lib.run.schedule import Schedule
+def test_each_job_is_due_at_its_interval_and_a_call_stops_at_the_next_one(monkeypatch):
+    from gan_lib.run import loop
 
-    s = Schedule(steps=100, log_every=10, sample_every=25, eval_every=0, checkpoint_every=50,
-                 checkpoint_seconds=600.0, first_checkpoint_seconds=60.0)
-    assert s.due(10) == {"log"} and s.due(7) == set()
-    assert s.due(25) == {"log", "frame"}
-    assert s.due(50) == {"log", "frame", "checkpoint"}
-    assert s.due(100) == {"log", "frame", "evaluate", "checkpoint"}  # the end: metrics too
-    assert s.due(7, last=True) == {"log", "frame", "evaluate"}  # stopped early: the same
-    assert [s.next_stop(k) for k in (0, 10, 24, 90)] == [10, 20, 25, 100]
-    assert s.checkpoint_by_time(61.0, 61.0, saved_this_session=False)  # the early one
-    assert not s.checkpoint_by_time(61.0, 61.0, saved_this_session=True)
-    assert s.checkpoint_by_time(600.0, 900.0, saved_this_session=True)
+    c = dataclasses.replace(get_config("toy2d"), steps=100, log_every=10, sample_every=25,
+                            eval_every=0, checkpoint_every=50, checkpoint_minutes=10.0)
+    assert [k for k in range(1, 101) if loop.row_due(c, k)] == [
+        10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90, 100]  # rows, frames' rows and the end
+    assert [k for k in range(1, 101) if loop.due(k, c.sample_every)] == [25, 50, 75, 100]
+    assert not any(loop.due(k, c.eval_every) for k in range(1, 101))  # 0: only at the end
+    assert [loop.next_job(c, k) for k in (0, 10, 24, 90)] == [10, 20, 25, 100]
+    now = [1000.0]
+    monkeypatch.setattr(loop.time, "monotonic", lambda: now[0])
+    clock = loop.Clock(seconds_before=30.0, config=c)
+    now[0] += 61.0
+    assert clock.checkpoint_due() and clock.total() == 91.0  # the session's early one
+    clock.checkpointed()
+    now[0] += 599.0
+    assert not clock.checkpoint_due()
+    now[0] += 1.0
+    assert clock.checkpoint_due()  # then every checkpoint_minutes
 
 
 def test_resume_restores_the_optimisers_state(tmp_path, tiny_toy):

@@ -31,6 +31,12 @@ class TrainingData(NamedTuple):
     images: np.ndarray | None = None  # the real uint8 images, for quality metrics
     labels: np.ndarray | None = None
 
+    def steps_for(self, epochs: int, batch_size: int) -> int:
+        """The train steps of ``epochs`` passes over the examples at ``batch_size``."""
+        if epochs <= 0:
+            raise GanLibError(f"epochs must be positive, got {epochs}")
+        return epochs * max(1, self.num_examples // batch_size)
+
 
 def _toy2d(config: GANConfig, root: Root) -> TrainingData:
     points = sample_toy(config.toy_distribution, config.num_train, seed=config.seed)

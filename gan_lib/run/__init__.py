@@ -1,10 +1,12 @@
 """A training run, from its config to its GIF: what it holds and the files it keeps.
 
     run.py          Run: config, folder, data, GAN, fixed noise, checkpoints, history, frames;
-                    open / load / train / frame / measure / checkpoint / finish
-    loop.py         the steps of one session and their periodic jobs (nanoGPT's loop)
+                    open / load / train, the periodic jobs (check / save_frame / evaluate /
+                    log / checkpoint), the divergence roll-back, finish
+    loop.py         the steps of one session, each periodic job one line at its interval
+                    (nanoGPT's loop)
+    pictures.py     the fixed noise's frame; samples.png, losses.png and the GIF
     training.py     train(config, out_dir) and open_run(run_dir): the public doors
-    schedule.py     at which step a run logs, draws, measures, checkpoints
     folder.py       RunFolder: the paths of a run's files and the folder's own files
     history.py      HistoryFile (history.csv) and read_history
     frames.py       FrameStore: frames/step_*.png

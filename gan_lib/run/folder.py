@@ -143,6 +143,17 @@ class RunFolder:
 
         return tf.train.CheckpointManager(checkpoint, self.checkpoint_dir, max_to_keep=keep)
 
+    def summary_writer(self):
+        """A TensorBoard writer into ``tensorboard/``."""
+        try:
+            import tensorboard  # noqa: F401  (tf.summary needs it; Colab has it)
+        except ImportError:
+            raise GanLibError("tensorboard=True needs the tensorboard package: "
+                              "pip install tensorboard") from None
+        import tensorflow as tf
+
+        return tf.summary.create_file_writer(str(self.tensorboard_dir))
+
     def save_generator(self, model, best: dict | None = None) -> None:
         """``generator.keras``; with ``best`` (its step, metric and value) the best one instead:
         ``generator_best.keras``, then ``best.json`` (which names a complete file)."""

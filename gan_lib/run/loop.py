@@ -1,40 +1,47 @@
-"""A run's steps, as nanoGPT's train loop reads: train until the end, the time budget or a
-stop; at each step the ``Schedule`` says what else is due (a history row, a frame, metrics, a
-checkpoint). Whatever ends the session, its last step is logged, drawn and measured.
+"""A run's steps, as nanoGPT's train loop reads them: train until the end, the time budget or a
+stop, and do each periodic job at its interval, one line each, every job a ``Run`` method:
+
+* a history row, every ``log_every`` steps (and with every frame and every evaluation), with
+  its TensorBoard scalars; a NaN/Inf loss rolls the run back and stops it (``Run.check``);
+* a GIF frame of the fixed noise, every ``sample_every`` steps;
+* quality metrics and the best generator so far, every ``eval_every`` steps (0: at the end);
+* a checkpoint, every ``checkpoint_every`` steps or ``checkpoint_minutes``, whichever comes
+  first, and once after the session's first minute, so that a run killed early loses little.
+
+Whatever ends the session, its last step gets a row, a frame and metrics.
 """
 
 from __future__ import annotations
 
-import math
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
-import tensorflow as tf
 from tqdm.auto import tqdm
 
-from gan_lib.alarm import DiscriminatorWinsAlarm
-from gan_lib.errors import GanLibError
-from gan_lib.evaluate import measure
-from gan_lib.run.checkpoints import keep_checkpoints_before
+if TYPE_CHECKING:  # run.py imports this module
+    from gan_lib.config import GANConfig
+    from gan_lib.run.run import Run
+
+FIRST_CHECKPOINT_SECONDS = 60.0
 
 
-def run_steps(run, progress: bool = True) -> str:
-    """Train ``run`` (a ``gan_lib.run.Run``) from its step to ``config.steps``; returns why it
-    stopped: "steps", "time" (``config.max_seconds``) or "interrupted"."""
-    config, gan, schedule = run.config, run.gan, run.schedule
-    log = RowWriter(run)
+def run_steps(run: Run, progress: bool = True) -> str:
+    """Train ``run`` from its step to ``config.steps``; returns why it stopped: "steps", "time"
+    (``config.max_seconds``) or "interrupted"."""
+    config, gan = run.config, run.gan
     batches = iter(gan.distribute(run.data.dataset.repeat()))
-    step = start = run.step
-    bar = tqdm(total=config.steps, initial=start, disable=not progress, unit="step",
+    step = run.step
+    bar = tqdm(total=config.steps, initial=step, disable=not progress, unit="step",
                dynamic_ncols=True, desc=config.name)
-    speed = SpeedProbe(start, config.steps)
-    last_checkpoint, saved, pending, stopped = time.monotonic(), False, [], "steps"
+    speed, clock = SpeedProbe(step, config.steps), Clock(run.history_file.last_seconds(), config)
+    pending, stopped = [], "steps"  # (metrics, steps) of the steps since the last row
     try:
         while step < config.steps:
-            if config.max_seconds is not None and log.elapsed() >= config.max_seconds:
+            if config.max_seconds is not None and clock.session() >= config.max_seconds:
                 stopped = "time"
                 break
-            n = min(config.steps_per_execution, schedule.next_stop(step) - step,
+            n = min(config.steps_per_execution, next_job(config, step) - step,
                     speed.next_stop(step) - step)
             # several steps in one tf.function call: their metrics come averaged
             pending.append((gan.train_step(next(batches)) if n == 1
@@ -42,15 +49,12 @@ def run_steps(run, progress: bool = True) -> str:
             step += n
             bar.update(n)
             speed.tick(step, bar, run)
-            due = schedule.due(step)
-            if "log" in due:
-                log(step, pending, due, bar)
+            if row_due(config, step):
+                log_row(run, step, pending, clock.total(), bar, last=step >= config.steps)
                 pending = []
-            now = time.monotonic()
-            if "checkpoint" in due or schedule.checkpoint_by_time(
-                    now - last_checkpoint, log.elapsed(), saved):
-                run.checkpoints.save(checkpoint_number=step)
-                last_checkpoint, saved = now, True
+            if due(step, config.checkpoint_every) or clock.checkpoint_due():
+                run.checkpoint(step)
+                clock.checkpointed()
     except KeyboardInterrupt:
         stopped = "interrupted"
         print(f"\nInterrupted at step {run.step}: saving a checkpoint and outputs; train again "
@@ -58,71 +62,67 @@ def run_steps(run, progress: bool = True) -> str:
     finally:
         bar.close()
     if pending or run.history_file.last_step != run.step:  # the last step always has its row
-        log(run.step, pending, schedule.due(run.step, last=True), None)
+        log_row(run, run.step, pending, clock.total(), None, last=True)
     return stopped
 
 
-class RowWriter:
-    """One history row per call, with the frame and the metrics the schedule asks for; stops
-    the run on a NaN/Inf loss. Also the session's clock (``seconds`` in history.csv)."""
+def log_row(run: Run, step: int, pending: list, seconds: float, bar, last: bool = False) -> None:
+    """The history row of ``step``: the mean losses since the last row, then what else is due."""
+    config = run.config
+    row = mean_metrics(pending) if pending else {}
+    run.check(step, row, seconds)  # NaN/Inf: roll back and stop; D winning: warn once
+    if last or due(step, config.sample_every):
+        row |= run.save_frame(step)
+    if last or due(step, config.eval_every):
+        row |= run.evaluate(step)
+    run.log(step, row, seconds)
+    if bar is not None and "d_loss" in row:
+        bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",
+                        D_x=f"{row['d_real']:.2f}", D_Gz=f"{row['d_fake']:.2f}", refresh=False)
 
-    def __init__(self, run):
-        self.run = run
-        self.alarm = DiscriminatorWinsAlarm.for_loss(run.config.loss)
-        self.seconds_before = run.history_file.last_seconds()
-        self.t0 = time.monotonic()
-        self.summaries = _summary_writer(run) if run.config.tensorboard else None
 
-    def elapsed(self) -> float:
-        return time.monotonic() - self.t0
+def due(step: int, every: int) -> bool:
+    """A job every ``every`` steps (0: never, except at the end) is due at ``step``."""
+    return bool(every) and step % every == 0
 
-    def __call__(self, step: int, pending: list, due: set[str], bar) -> None:
-        run = self.run
-        row = _mean_rows(pending) if pending else {}
-        bad = [k for k in ("d_loss", "g_loss") if k in row and not math.isfinite(row[k])]
-        if bad:
-            self.diverged(step, row, bad)
-        if row:
-            self.alarm.check(row, step)  # warns once if D's loss and D(G(z)) stay near 0
-        frame = None
-        if "frame" in due:
-            fake, frame = run.frame(step)
-            run.frames.save(step, frame)
-            if run.config.is_2d:  # cheap: the fixed noise's points are at hand
-                row.update(measure(fake, run.config))
-        if "evaluate" in due and run.metric_columns and not run.config.is_2d:
-            row.update(run.measure())
-            run.keep_if_best(step, row)
-        run.history_file.append({"step": step, "seconds": self.seconds_before + self.elapsed(),
-                                 **row})
-        if bar is not None and "d_loss" in row:
-            bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",
-                            D_x=f"{row['d_real']:.2f}", D_Gz=f"{row['d_fake']:.2f}",
-                            refresh=False)
-        if self.summaries is not None:
-            with self.summaries.as_default(step=step):
-                for key, value in row.items():
-                    tf.summary.scalar(key, value)
-                if frame is not None:
-                    tf.summary.image("fixed_noise", frame[None])
 
-    def diverged(self, step: int, row: dict, bad: list[str]) -> None:
-        """Stop on NaN/Inf: keep the last good checkpoint and write outputs from it."""
-        run = self.run
-        last_logged = run.history_file.last_step or 0
-        run.history_file.append({"step": step, "seconds": self.seconds_before + self.elapsed(),
-                                 **row})
-        # Only a finite loss at step c + 1 vouches for the weights saved at step c: drop the
-        # checkpoints from the last finite row on, so that a resume starts from sound weights.
-        last_good = keep_checkpoints_before(run.checkpoints.directory, last_logged)
-        if last_good:  # outputs from the last good weights, not the broken ones
-            run.restore(doing="roll back", prefix=last_good)
-            run.write_outputs()
-        where = (f"the last good checkpoint is {last_good}" if last_good
-                 else "no checkpoint before it is known to be good")
-        raise GanLibError(f"training diverged at step {step}: {' and '.join(bad)} became "
-                          f"{', '.join(str(row[k]) for k in bad)}; {where}. "
-                          "Try a lower learning rate.")
+def row_due(config: GANConfig, step: int) -> bool:
+    """A history row at ``step``: its own interval, or a frame or metrics (which come with one),
+    or the run's last step."""
+    return step >= config.steps or any(due(step, every) for every in (
+        config.log_every, config.sample_every, config.eval_every))
+
+
+def next_job(config: GANConfig, step: int) -> int:
+    """The next step after ``step`` with a job (or the end): how far one call may run."""
+    every = [e for e in (config.log_every, config.sample_every, config.checkpoint_every,
+                         config.eval_every) if e]
+    return min([step + e - step % e for e in every] + [config.steps])
+
+
+class Clock:
+    """This session's seconds, the run's (``seconds`` in history.csv), and the checkpoints the
+    clock asks for: the session's first after ``FIRST_CHECKPOINT_SECONDS``, then one every
+    ``checkpoint_minutes`` since the last."""
+
+    def __init__(self, seconds_before: float, config: GANConfig):
+        self.before, self.start = seconds_before, time.monotonic()
+        self.every = 60.0 * config.checkpoint_minutes
+        self.last_checkpoint, self.saved = self.start, False
+
+    def session(self) -> float:
+        return time.monotonic() - self.start
+
+    def total(self) -> float:
+        return self.before + self.session()
+
+    def checkpoint_due(self) -> bool:
+        if not self.saved and self.session() >= FIRST_CHECKPOINT_SECONDS:
+            return True
+        return time.monotonic() - self.last_checkpoint >= self.every
+
+    def checkpointed(self) -> None:
+        self.last_checkpoint, self.saved = time.monotonic(), True
 
 
 class SpeedProbe:
@@ -135,7 +135,7 @@ class SpeedProbe:
     def next_stop(self, step: int) -> int:
         return min([p for p in self.marks if p > step], default=step + 10**9)
 
-    def tick(self, step: int, bar, run) -> None:
+    def tick(self, step: int, bar, run: Run) -> None:
         if step == self.marks[0]:
             self.started = time.monotonic()
         elif step == self.marks[1] and self.marks[1] > self.marks[0]:
@@ -148,15 +148,6 @@ class SpeedProbe:
                          " (plus frames and checkpoints)" if remaining else ""))
 
 
-def _summary_writer(run):
-    try:
-        import tensorboard  # noqa: F401  (tf.summary needs it; Colab has it)
-    except ImportError:
-        raise GanLibError("tensorboard=True needs the tensorboard package: "
-                          "pip install tensorboard") from None
-    return tf.summary.create_file_writer(str(run.folder.tensorboard_dir))
-
-
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
@@ -165,7 +156,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _mean_rows(rows: list[tuple[dict, int]]) -> dict[str, float]:
+def mean_metrics(rows: list[tuple[dict, int]]) -> dict[str, float]:
     """Step-weighted means of ``(metrics, steps)`` pairs: one read of the device per value."""
     weights = np.array([n for _, n in rows], np.float64)
     return {k: float(np.dot([float(r[k]) for r, _ in rows], weights) / weights.sum())

@@ -3,9 +3,9 @@
 A run has a config, a folder (``RunFolder``: the paths and the folder's own files), the data,
 the GAN, the fixed noise, the checkpoints, the history file and the frames. ``Run.open``
 makes it (a new run, or a resumed one cut back to its last checkpoint), ``Run.train`` runs its
-steps (``gan_lib.run.loop``), ``frame``/``log``/``measure`` are the periodic jobs the
-``Schedule`` asks for, and ``finish`` writes ``samples.png``, ``losses.png``, the GIF and
-``generator.keras``. ``Run.load`` is a saved run without data, for sampling and sharing.
+steps (``gan_lib.run.loop``, which calls the periodic jobs ``check``, ``save_frame``,
+``evaluate``, ``log`` and ``checkpoint``), and ``finish`` writes ``samples.png``, ``losses.png``,
+the GIF and ``generator.keras``. ``Run.load`` is a saved run without data, for sampling and sharing.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-from gan_lib import viz
+from gan_lib.alarm import DiscriminatorWinsAlarm
 from gan_lib.build import build_gan
 from gan_lib.config import GANConfig
 from gan_lib.data import TrainingData, check_source, load_dataset, outputs_root
@@ -26,14 +26,13 @@ from gan_lib.data.own_images import on_images
 from gan_lib.errors import GanLibError
 from gan_lib.evaluate import best_column, measure, metric_columns
 from gan_lib.gan import GAN
-from gan_lib.gif import write_gif
-from gan_lib.run.checkpoints import repair_checkpoints, restore
+from gan_lib.run.checkpoints import keep_checkpoints_before, repair_checkpoints, restore
 from gan_lib.run.folder import RunFolder
 from gan_lib.run.frames import FrameStore
 from gan_lib.run.history import HistoryFile, read_history
 from gan_lib.run.loop import run_steps
-from gan_lib.run.schedule import Schedule
-from gan_lib.sampling import grid_labels, sample_from
+from gan_lib.run.pictures import draw_frame, write_pictures
+from gan_lib.sampling import sample_from
 
 
 @dataclass
@@ -50,10 +49,8 @@ class Run:
     history_file: HistoryFile | None = None
     frames: FrameStore | None = None
     stopped: str = "loaded"  # after train: "steps", "time", "interrupted"
-    schedule: Schedule = field(init=False)
-
-    def __post_init__(self):
-        self.schedule = Schedule.from_config(self.config)
+    alarm: DiscriminatorWinsAlarm | None = field(default=None, init=False, repr=False)
+    summaries: tf.summary.SummaryWriter | None = field(default=None, init=False, repr=False)
 
     # --- what a run is ------------------------------------------------------------------------
     @property
@@ -96,7 +93,7 @@ class Run:
             repair_checkpoints(folder.checkpoint_dir)  # falls back if the newest was cut off
         data = load_dataset(config, data_root)
         if epochs is not None:
-            config = _for_epochs(config, epochs, data.num_examples)
+            config = dataclasses.replace(config, steps=data.steps_for(epochs, config.batch_size))
         run = cls._build(config, folder, strategy, data)
         if resume:
             run.restore()
@@ -156,52 +153,81 @@ class Run:
 
     def train(self, progress: bool = True) -> str:
         """Train to ``config.steps`` (or the time budget, or a stop); returns why it stopped."""
+        self.alarm = DiscriminatorWinsAlarm.for_loss(self.config.loss)  # warns once a session
+        if self.config.tensorboard:
+            self.summaries = self.folder.summary_writer()
         with self.folder.disk_full_is_a_clear_error():
             self.stopped = run_steps(self, progress)
         return self.stopped
 
-    # --- the periodic jobs ------------------------------------------------------------------
-    def frame(self, step: int, detailed: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """The fixed noise's samples (from G's weight average, if on) and one uint8 picture:
-        image grids (one row per class for a cGAN), or the 2D points over D's decision surface
-        (``detailed``: ``viz.plot_2d``'s figure with axes and legend, for ``samples.png``)."""
-        config, z = self.config, np.asarray(self.fixed_noise)
-        labels = grid_labels(config.num_classes, len(z)) if config.num_classes else None
-        z = z if labels is None else z[:len(labels)]
-        fake = sample_from(self.gan.sampling_generator, config, z=z, labels=labels)
-        if config.is_2d:
-            preview, d = self.data.preview, self.gan.discriminator
-            lim = viz.points_limits(preview)
-            if detailed:
-                fig = viz.plot_2d(preview, fake, d, lim=lim, title=f"step {step}")
-                return fake, viz.figure_to_array(fig)
-            surface = viz.decision_surface(d, lim, resolution=64)
-            return fake, viz.toy_frame(preview, fake, surface, lim, title=f"step {step}")
-        if labels is not None:
-            return fake, viz.image_grid(fake, ncols=len(labels) // config.num_classes)
-        return fake, viz.image_grid(fake[:64])
+    # --- the periodic jobs (gan_lib.run.loop) -------------------------------------------------
+    def check(self, step: int, row: dict, seconds: float) -> None:
+        """Stop on a NaN/Inf loss in ``row`` (``roll_back``); warn once if D keeps winning."""
+        bad = [k for k in ("d_loss", "g_loss") if k in row and not math.isfinite(row[k])]
+        if bad:
+            self.roll_back(step, row, bad, seconds)
+        if row:
+            self.alarm.check(row, step)
 
-    def measure(self) -> dict[str, float]:
-        """The quality numbers of ``config.eval_samples`` fresh samples (``history.csv``'s
-        quality columns)."""
+    def save_frame(self, step: int) -> dict[str, float]:
+        """The fixed noise's frame into frames/ (and TensorBoard); for 2D points, their quality
+        numbers for the history row (cheap: the points are at hand)."""
+        fake, frame = self.frame(step)
+        self.frames.save(step, frame)
+        if self.summaries is not None:
+            with self.summaries.as_default(step=step):
+                tf.summary.image("fixed_noise", frame[None])
+        return measure(fake, self.config) if self.config.is_2d else {}
+
+    def evaluate(self, step: int) -> dict[str, float]:
+        """The quality columns at ``step``, of ``config.eval_samples`` fresh samples (none for 2D
+        points: ``save_frame`` has them). When the column ``evaluate.best_column`` names is the
+        run's lowest yet, ``generator_best.keras`` and ``best.json`` keep this generator: a run
+        that collapses late keeps its best generator beside its last."""
         config = self.config
+        if not self.metric_columns or config.is_2d:
+            return {}
         fake = sample_from(self.gan.sampling_generator, config, config.eval_samples,
-                        seed=config.seed)
+                           seed=config.seed)
         metrics = measure(fake, config, self.data.images)
-        return {k: metrics[k] for k in self.metric_columns if k in metrics}
-
-    def keep_if_best(self, step: int, row: dict) -> None:
-        """``generator_best.keras`` (and ``best.json``) when ``row``'s quality column
-        (``evaluate.best_column``: lower is better) is the run's lowest yet: a run that
-        collapses late keeps its best generator beside its last."""
-        column = best_column(self.config)
+        row = {k: metrics[k] for k in self.metric_columns if k in metrics}
+        column = best_column(config)
         value = row.get(column) if column else None
-        if value is None or not math.isfinite(value):
-            return
-        best = self.folder.read_best()
-        if best is None or value < best["value"]:
-            self.folder.save_generator(self.gan.sampling_generator,
-                                       {"step": step, "metric": column, "value": float(value)})
+        if value is not None and math.isfinite(value):
+            best = self.folder.read_best()
+            if best is None or value < best["value"]:
+                self.folder.save_generator(self.gan.sampling_generator,
+                                           {"step": step, "metric": column, "value": float(value)})
+        return row
+
+    def log(self, step: int, row: dict, seconds: float) -> None:
+        """``row`` into history.csv, and its scalars into TensorBoard."""
+        self.history_file.append({"step": step, "seconds": seconds, **row})
+        if self.summaries is not None:
+            with self.summaries.as_default(step=step):
+                for key, value in row.items():
+                    tf.summary.scalar(key, value)
+
+    def roll_back(self, step: int, row: dict, bad: list[str], seconds: float) -> None:
+        """Stop on NaN/Inf: keep the last good checkpoint and write the outputs from it."""
+        last_logged = self.history_file.last_step or 0
+        self.history_file.append({"step": step, "seconds": seconds, **row})
+        # Only a finite loss at step c + 1 vouches for the weights saved at step c: drop the
+        # checkpoints from the last finite row on, so that a resume starts from sound weights.
+        last_good = keep_checkpoints_before(self.checkpoints.directory, last_logged)
+        if last_good:  # outputs from the last good weights, not the broken ones
+            self.restore(doing="roll back", prefix=last_good)
+            self.write_outputs()
+        where = (f"the last good checkpoint is {last_good}" if last_good
+                 else "no checkpoint before it is known to be good")
+        raise GanLibError(f"training diverged at step {step}: {' and '.join(bad)} became "
+                          f"{', '.join(str(row[k]) for k in bad)}; {where}. "
+                          "Try a lower learning rate.")
+
+    def frame(self, step: int, detailed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The fixed noise's samples and their picture (``pictures.draw_frame``)."""
+        preview = self.data.preview if self.config.is_2d else None
+        return draw_frame(self.gan, self.config, self.fixed_noise, preview, step, detailed)
 
     def checkpoint(self, step: int) -> None:
         """A checkpoint of ``step``, unless the last one is of it already: TensorFlow rewrites
@@ -217,19 +243,6 @@ class Run:
 
     def write_outputs(self) -> None:
         """The pictures, the GIF and the generator of the weights the GAN holds now."""
-        self.folder.save_image(RunFolder.SAMPLES, self.frame(self.step, detailed=True)[1])
-        history = self.history
-        if len(history.get("step", [])):
-            fig = viz.plot_history(history, smooth=max(1, len(history["step"]) // 50))
-            self.folder.save_image(RunFolder.LOSSES, fig)
-            viz.plt.close(fig)
-        write_gif(self.frames.paths(), self.folder.gif_path, fps=self.config.gif_fps)
+        write_pictures(self.folder, self.frame(self.step, detailed=True)[1], self.history,
+                       self.frames.paths(), self.config.gif_fps)
         self.folder.save_generator(self.gan.sampling_generator)  # the weight average, if on
-
-
-def _for_epochs(config: GANConfig, epochs: int, num_examples: int) -> GANConfig:
-    """``config`` with the steps of ``epochs`` passes over ``num_examples``."""
-    if epochs <= 0:
-        raise GanLibError(f"epochs must be positive, got {epochs}")
-    steps_per_epoch = max(1, num_examples // config.batch_size)
-    return dataclasses.replace(config, steps=epochs * steps_per_epoch)

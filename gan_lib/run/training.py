@@ -1,8 +1,8 @@
 """``train(config, out_dir)``: a run from its config to its GIF, resumable at any point.
 
 It reads as a run's life: open the run (its folder, the data, the GAN, the last checkpoint if
-resuming), train its steps (history rows, fixed-noise frames, metrics and checkpoints at the
-``Schedule``'s steps), then write the plots, the GIF and ``generator.keras``. ``Run``
+resuming), train its steps (history rows, fixed-noise frames, metrics and checkpoints at their
+intervals: ``gan_lib.run.loop``), then write the plots, the GIF and ``generator.keras``. ``Run``
 (``gan_lib.run.run``) holds all of it; ``open_run`` opens a saved run without data.
 """
 
