@@ -33,7 +33,7 @@ train(config, sys.argv[1], progress=False)
 
 _GIF = """
 import json, sys
-from gan_lib.gif import write_gif
+from gan_lib.viz.gif import write_gif
 paths = json.loads(open(sys.argv[1]).read())
 write_gif(paths, sys.argv[2])
 """
@@ -59,7 +59,7 @@ def cats64_run() -> float:
 
 def gif_export(counts=(0, 50, 500), distinct: int = 50) -> dict[int, float]:
     """MiB at peak of ``write_gif`` over ``count`` frame files of 530x530 cat grids (0: the
-    interpreter with gan_lib.gif imported, the baseline).
+    interpreter with gan_lib.viz.gif imported, the baseline).
 
     ``distinct`` real frames (8x8 grids of shared cat faces, as cats64's frames) are written
     once; longer films cycle through them, still read from disk one frame at a time.

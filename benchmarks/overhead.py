@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from gan_lib import Run, get_config, read_history, sample_from
-from gan_lib.evaluate import measure, metric_columns
+from gan_lib.metrics.evaluate import measure, metric_columns
 
 
 def _bare(gan, data, seconds: float, every: int) -> tuple[int, float]:

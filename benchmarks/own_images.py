@@ -17,7 +17,7 @@ average's, where the recipe keeps one):
 - KID in the shipped 64x64 encoder's features (``gan_lib.metrics.encoder``) against ``--samples``
   images of the same dataset that are *not* in the folder: has G learnt faces, or only this
   folder? Beside it, the folder's images against those held-out images;
-- the copy check (``gan_lib.evaluate.memorisation``, mirrored images searched too, since the
+- the copy check (``gan_lib.metrics.evaluate.memorisation``, mirrored images searched too, since the
   recipes flip): ``nn_ratio`` near 0 means copies, about 1 as new as real images are.
 A grid of 32 samples per run goes to ``--pictures``; with ``OWN_IMAGES_KEEP=DIR`` in the
 environment each run's folder (checkpoints, frames, generator) is kept under DIR too.
@@ -71,9 +71,9 @@ def run_one(recipe: str, dataset: str, size: int, augment: bool, steps: int, sam
 
     from gan_lib import get_config
     from gan_lib.data.own_images import load_own_images
-    from gan_lib.evaluate import memorisation
     from gan_lib.metrics.detect import detection_rate
     from gan_lib.metrics.encoder import kernel_inception_distance
+    from gan_lib.metrics.evaluate import memorisation
     from gan_lib.run.training import train
     from gan_lib.sampling import sample_from
     from gan_lib.viz import image_grid

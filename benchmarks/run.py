@@ -73,7 +73,7 @@ def _memory(results: dict) -> None:
         ["process", "peak RSS (MiB)"],
         [["cats64 run: batch 128, 1 step, frames, checkpoint, outputs", f"{cats:.0f}"]]
         + [[f"write_gif, {n} frames of 530x530 from files" if n else
-            "import gan_lib.gif only (baseline)", f"{mib:.0f}"] for n, mib in gif.items()]))
+            "import gan_lib.viz.gif only (baseline)", f"{mib:.0f}"] for n, mib in gif.items()]))
 
 
 def _options(results: dict) -> None:

@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import tensorflow as tf  # noqa: E402
 
 from gan_lib import get_config  # noqa: E402
-from gan_lib.build import build_gan  # noqa: E402
 from gan_lib.models.cost import step_multiply_adds  # noqa: E402
-from gan_lib.step import train_step  # noqa: E402
+from gan_lib.training.build import build_gan  # noqa: E402
+from gan_lib.training.step import train_step  # noqa: E402
 
 for name in ["faces64_fast", "dcgan128_fast", "faces64", "dcgan128"]:
     cfg = get_config(name, quick=False)

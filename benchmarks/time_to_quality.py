@@ -16,7 +16,7 @@ RGB of the samples and of the data) and the kernel inception distance in the fea
 shipped 64x64 encoder (``gan_lib.metrics.encoder``), with the same numbers for held-back real
 images beside them. The measuring is not counted in the seconds; the budget is training time.
 At the end: how near 64 samples come to their nearest training image, against how near real
-images come to theirs (``gan_lib.evaluate.memorisation``).
+images come to theirs (``gan_lib.metrics.evaluate.memorisation``).
 
 Rows go to ``results/time_to_quality_<date>.jsonl`` (one per measurement) and the table at the
 end is the one in benchmarks/README.md ("Time to quality at 64x64").
@@ -62,8 +62,8 @@ def run_one(recipe: str, budget: float, every: float, samples: int, seed: int,
 
     from gan_lib import get_config
     from gan_lib.data import load_images
-    from gan_lib.evaluate import memorisation
     from gan_lib.metrics.detect import colour_shift, detection_rate
+    from gan_lib.metrics.evaluate import memorisation
     from gan_lib.run.training import train
     from gan_lib.sampling import sample_from
 

@@ -4,10 +4,11 @@
     run = train(get_config("toy2d"), "outputs/toy2d", resume="auto")
     images = sample("outputs/toy2d", 64)
 
-One module per concept (docs/ARCHITECTURE.md draws them): ``config``, ``names`` and ``recipes``,
-``data`` (datasets and the tf.data pipeline), ``models``, ``losses`` and ``tricks``, ``step``
-(the train step), ``gan`` (its state) and ``build`` (a GAN from a config), ``run`` (a run from
-its config to its GIF: ``Run``, ``train``, its folder and files), ``viz``, ``gif``, ``metrics``.
+One module per concept, in folders by layer (docs/ARCHITECTURE.md draws them): ``config``,
+``names`` and ``recipes``; ``data`` (datasets and the tf.data pipeline); ``models``;
+``training`` (the GAN, its train step, losses and tricks, and ``build``: a GAN from a config);
+``run`` (a run from its config to its GIF: ``Run``, ``train``, its folder and files);
+``metrics``; ``viz`` (plots, the GIF, latent walks, the explorer).
 TensorFlow-heavy names load on first use, so ``import gan_lib`` and the command line are quick.
 """
 
@@ -29,11 +30,12 @@ def seed_everything(seed: int) -> None:
 _LAZY = {
     "train": "gan_lib.run.training", "open_run": "gan_lib.run.training", "Run": "gan_lib.run.run",
     "pack_run": "gan_lib.share", "load_run": "gan_lib.share",
-    "GAN": "gan_lib.gan", "build_gan": "gan_lib.build", "build_models": "gan_lib.models",
-    "get_loss": "gan_lib.losses", "load_dataset": "gan_lib.data", "sample_toy": "gan_lib.data",
+    "GAN": "gan_lib.training.gan", "build_gan": "gan_lib.training.build",
+    "build_models": "gan_lib.models", "get_loss": "gan_lib.training.losses",
+    "load_dataset": "gan_lib.data", "sample_toy": "gan_lib.data",
     "RunFolder": "gan_lib.run.folder", "read_history": "gan_lib.run.history",
     "sample": "gan_lib.sampling", "sample_from": "gan_lib.sampling",
-    "evaluate_run": "gan_lib.evaluate", "pick_strategy": "gan_lib.distribute",
+    "evaluate_run": "gan_lib.metrics.evaluate", "pick_strategy": "gan_lib.training.distribute",
 }
 
 

@@ -8,7 +8,7 @@ TensorFlow, so the command line can check its arguments fast.
 Each field says what it is once, on itself (``_f``'s metadata): ``structural`` (it fixes the
 networks or the game: a run cannot be resumed with another value; ``STRUCTURAL_FIELDS``),
 ``choices`` (the names it takes, from ``gan_lib.names``), ``within`` (its range), ``trick`` (a
-stabilisation trick the train step reads: ``gan_lib.tricks.Tricks`` carries it) and ``scope``
+stabilisation trick the train step reads: ``training.tricks.Tricks`` carries it) and ``scope``
 (only runs on that dataset, or only the architectures that list it in ``ARCHITECTURE_FIELDS``,
 read it).
 ``validate``, the command line's choices and config.json's unused fields are derived from them.
@@ -82,7 +82,7 @@ class GANConfig:
     batchnorm: str = _f("keras", choices=BATCHNORMS)
 
     # --- optimisation ---
-    # a name of gan_lib.names.LOSS_NAMES: the pair gan_lib.losses.LOSSES holds
+    # a name of gan_lib.names.LOSS_NAMES: the pair gan_lib.training.losses.LOSSES holds
     loss: str = _f("non_saturating", structural=True, choices=LOSS_NAMES)
     batch_size: int = _f(64, within=POSITIVE)
     g_learning_rate: float = _f(1e-3, within=POSITIVE)  # Russian presentation's toy GAN: 0.001
@@ -100,11 +100,11 @@ class GANConfig:
     max_seconds: float | None = _f(None, within=POSITIVE)  # wall-clock budget; None = no limit
     seed: int = 0
 
-    # --- stabilisation tricks (gan_lib.tricks, gan_lib.step; the defaults switch each off) ---
+    # --- stabilisation tricks (gan_lib.training.tricks and .step; the defaults switch each off) ---
     # discriminator updates per step, the extra ones first, each with fresh noise on the same
     # real batch (WGAN-GP: 5)
     d_steps: int = _f(1, within=POSITIVE)
-    # gradient penalty weight (gan_lib.losses.gradient_penalty); None = the loss's (wgan_gp: 10)
+    # gradient penalty weight (train.losses.gradient_penalty); None = the loss's (wgan_gp: 10)
     gp_weight: float | None = _f(None, within=">= 0", trick=True)
     # one-sided label smoothing: D's real target is 1 - s (Salimans et al. 2016: 0.1); needs a
     # loss with targets (minimax, non_saturating, lsgan, relativistic)
@@ -114,9 +114,9 @@ class GANConfig:
     # std of Gaussian noise on D's inputs (real and fake), annealed linearly to 0 by `steps`
     # (Sønderby et al. 2016)
     instance_noise: float = _f(0.0, within=">= 0", trick=True)
-    # spectral normalisation on D's Dense/Conv2D (Miyato et al. 2018; gan_lib.spectral_norm)
+    # spectral normalisation on D's Dense/Conv2D (Miyato et al. 2018; training.spectral_norm)
     spectral_norm: bool = _f(False, structural=True)
-    # average of G's weights for samples (e.g. 0.999; gan_lib.ema); None = off
+    # average of G's weights for samples (e.g. 0.999; gan_lib.training.ema); None = off
     ema_decay: float | None = _f(None, structural=True, within="(0, 1)", example="0.999")
     # DiffAugment (Zhao et al. 2020) of D's real and fake inputs, images only: a comma-separated
     # subset of gan_lib.names.AUGMENTATION_NAMES, e.g. "color,translation,cutout"
@@ -137,7 +137,7 @@ class GANConfig:
     gif_fps: float = _f(8.0, within=POSITIVE)
     tensorboard: bool = False  # also write TensorBoard scalars and sample images to DIR/tensorboard
 
-    # --- speed and scale (gan_lib.build, gan_lib.distribute; defaults keep one step per call) ---
+    # --- speed and scale (gan_lib.training.build and .distribute; defaults: one step per call) ---
     # train steps per tf.function call (a tf.range loop inside it)
     steps_per_execution: int = _f(1, within=POSITIVE, example="1 (one step per call)")
     jit_compile: bool = False  # XLA-compile the train step (opt-in: slower on the course's CPU)
@@ -188,7 +188,7 @@ class GANConfig:
     def validate(self) -> GANConfig:
         """Every field against its ``choices`` and ``within`` (``check_field``), then the one
         check no single field says; returns the config. (label_smoothing's need of a loss with
-        targets is checked by ``gan_lib.tricks.Tricks.from_config``, which has the loss pair.)"""
+        targets is checked by ``train.tricks.Tricks.from_config``, which has the loss pair.)"""
         for f in dataclasses.fields(self):
             check_field(f.name, getattr(self, f.name))
         check_image_size(self.name, self.architecture, self.image_size)
@@ -241,7 +241,7 @@ def check_field(name: str, value):
 
 
 def check_ema_decay(decay: float) -> float:
-    """The one check of an EMA decay (``GANConfig.ema_decay``, ``gan_lib.ema.EMA``)."""
+    """The one check of an EMA decay (``GANConfig.ema_decay``, ``gan_lib.training.ema.EMA``)."""
     return float(check_field("ema_decay", decay))
 
 

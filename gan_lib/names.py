@@ -3,9 +3,9 @@
 ``gan_lib.config`` checks a config against these names (its fields' ``choices``), so the command
 line checks its arguments before TensorFlow loads. The modules that implement the names build
 their registries from them with ``registry``, which fails at import if an implementation is
-missing or not named here: ``gan_lib.losses.LOSSES``, ``gan_lib.augment.AUGMENTATIONS`` and
-``gan_lib.models.BUILDERS`` (whose ``register_architecture`` adds to ``ARCHITECTURE_FIELDS``
-and to ``BUILDERS`` together).
+missing or not named here: ``gan_lib.training.losses.LOSSES``,
+``gan_lib.training.augment.AUGMENTATIONS`` and ``gan_lib.models.BUILDERS`` (whose
+``register_architecture`` adds to ``ARCHITECTURE_FIELDS`` and to ``BUILDERS`` together).
 """
 
 from __future__ import annotations

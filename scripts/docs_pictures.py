@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from gan_lib import RunFolder, sample  # noqa: E402
 from gan_lib.data import load_images  # noqa: E402
-from gan_lib.gif import write_gif  # noqa: E402
 from gan_lib.run.frames import FrameStore  # noqa: E402
 from gan_lib.viz import image_grid  # noqa: E402
+from gan_lib.viz.gif import write_gif  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

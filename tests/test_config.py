@@ -11,10 +11,8 @@ import numpy as np
 import pytest
 
 from gan_lib import CONFIGS, GANConfig, RunFolder, build_gan, get_config, train
-from gan_lib.augment import AUGMENTATIONS
 from gan_lib.config import STRUCTURAL_FIELDS, field_choices, fields_where
 from gan_lib.errors import GanLibError
-from gan_lib.losses import LOSSES
 from gan_lib.models import BUILDERS
 from gan_lib.names import (
     ARCHITECTURE_FIELDS,
@@ -24,6 +22,8 @@ from gan_lib.names import (
     TOY_DISTRIBUTIONS,
     registry,
 )
+from gan_lib.training.augment import AUGMENTATIONS
+from gan_lib.training.losses import LOSSES
 
 
 def test_every_declared_name_has_its_implementation_and_no_other():
@@ -86,7 +86,7 @@ def test_validate_says_each_fields_range_or_choices(changes, message):
 def test_tricks_carry_the_trick_fields_of_the_config():
     """Each trick is stated once, on the config: Tricks has a field of the same name, type and
     default for each (gp_weight resolved to a number), plus anneal_steps."""
-    from gan_lib.tricks import Tricks
+    from gan_lib.training.tricks import Tricks
     tricks = {f.name: f for f in dataclasses.fields(Tricks)}
     config = {f.name: f for f in dataclasses.fields(GANConfig)}
     assert list(tricks) == [*fields_where("trick"), "anneal_steps"]

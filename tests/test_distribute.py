@@ -143,7 +143,7 @@ def test_the_loop_runs_under_the_strategy_and_resumes_on_one_device(mirrored):
 def test_pick_strategy_on_this_machine_is_the_default_one():
     import tensorflow as tf
 
-    from gan_lib.distribute import pick_strategy
+    from gan_lib.training.distribute import pick_strategy
 
     strategy, text = pick_strategy()
     gpus = tf.config.list_logical_devices("GPU")
@@ -168,7 +168,7 @@ def test_the_default_strategy_takes_the_one_device_path():
     import tensorflow as tf
 
     from gan_lib import build_gan, get_config
-    from gan_lib.distribute import pick_strategy, replicated_strategy
+    from gan_lib.training.distribute import pick_strategy, replicated_strategy
 
     default = tf.distribute.get_strategy()
     assert replicated_strategy(None, 7) is None
@@ -184,7 +184,7 @@ def test_the_default_strategy_takes_the_one_device_path():
 def test_a_tpu_that_cannot_be_used_is_a_clear_error_not_a_silent_cpu_run(monkeypatch):
     import tensorflow as tf
 
-    from gan_lib import distribute
+    from gan_lib.training import distribute
     from gan_lib.errors import GanLibError
 
     def no_tpu_here(address):
@@ -205,7 +205,7 @@ def test_a_tpu_that_cannot_be_used_is_a_clear_error_not_a_silent_cpu_run(monkeyp
 def test_a_colab_runtime_without_a_gpu_is_told_how_to_get_one(monkeypatch):
     import tensorflow as tf
 
-    from gan_lib.distribute import pick_strategy
+    from gan_lib.training.distribute import pick_strategy
 
     if tf.config.list_logical_devices("GPU"):
         pytest.skip("this machine has a GPU")
@@ -217,8 +217,8 @@ def test_a_colab_runtime_without_a_gpu_is_told_how_to_get_one(monkeypatch):
 
 
 def test_the_cpu_branch_is_taken_by_runtime_or_forced(monkeypatch):
-    from gan_lib.distribute import CPU_RUN_MINUTES, cpu_run_minutes
     from gan_lib.errors import GanLibError
+    from gan_lib.training.distribute import CPU_RUN_MINUTES, cpu_run_minutes
 
     monkeypatch.delenv("GAN_LIB_CPU_BRANCH_SECONDS", raising=False)
     monkeypatch.setenv("GAN_LIB_QUICK", "1")

@@ -128,7 +128,7 @@ def test_kid_orders_real_blurred_shuffled_and_noise(held_out):
 
 
 def test_memorisation_ratio_drops_for_copies(held_out):
-    from gan_lib.evaluate import memorisation
+    from gan_lib.metrics.evaluate import memorisation
 
     real = held_out["cat_faces"]
     copies = real[np.random.default_rng(4).permutation(len(real))[:64]]  # training images
@@ -142,7 +142,7 @@ def test_memorisation_ratio_drops_for_copies(held_out):
 def test_a_copy_of_a_training_image_held_out_for_the_baseline_is_found_too(held_out):
     """The real baseline holds some real images out of its search; the samples' search must
     not: on a small folder that would hide copies of a large share of it."""
-    from gan_lib.evaluate import memorisation
+    from gan_lib.metrics.evaluate import memorisation
 
     real = held_out["cat_faces"][:150]
     held = real[np.random.default_rng(0 + 1).permutation(len(real))[:32]]  # memorisation's pick
@@ -155,7 +155,7 @@ def test_mirrored_copies_are_found_when_the_run_flipped(held_out):
     """A run with random_flip sees each image mirrored too: a generator that draws a training
     image mirrored has copied it. Searched without the mirrored images such copies look new;
     searched with them (flipped=True), they are at distance 0."""
-    from gan_lib.evaluate import memorisation
+    from gan_lib.metrics.evaluate import memorisation
 
     real = held_out["cat_faces"][:300]
     mirrored = real[np.random.default_rng(5).permutation(len(real))[:32], :, ::-1]

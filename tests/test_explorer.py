@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 matplotlib.use("Agg")
 
 from gan_lib.errors import GanLibError  # noqa: E402
-from gan_lib.explorer import LatentExplorer, explore_latent  # noqa: E402
+from gan_lib.viz.explorer import LatentExplorer, explore_latent  # noqa: E402
 
 
 def _generator(latent_dim=6):

@@ -1,8 +1,8 @@
 import numpy as np
 from PIL import Image
 
-from gan_lib.gif import write_gif
 from gan_lib.run.frames import FrameStore
+from gan_lib.viz.gif import write_gif
 
 
 def _frame(i: int, size: int = 32) -> np.ndarray:

@@ -51,7 +51,7 @@ def due():
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
-import gan_lib.gif as gif
+import gan_lib.viz.gif as gif
 import gan_lib.run.run as run_module
 import gan_lib.run.training as training
 from tensorflow.python.checkpoint import checkpoint_management as cm

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from gan_lib.errors import GanLibError
-from gan_lib.losses import LOSSES, get_loss
+from gan_lib.training.losses import LOSSES, get_loss
 
 
 def np_sigmoid(x):

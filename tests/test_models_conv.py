@@ -12,11 +12,11 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from gan_lib import get_config  # noqa: E402
-from gan_lib.build import make_optimizer  # noqa: E402
 from gan_lib.errors import GanLibError  # noqa: E402
-from gan_lib.gan import GAN  # noqa: E402
-from gan_lib.losses import get_loss  # noqa: E402
 from gan_lib.models import build_models, chollet64, conditional, dcgan, mlp, presentations64  # noqa: E402
+from gan_lib.training.build import make_optimizer  # noqa: E402
+from gan_lib.training.gan import GAN  # noqa: E402
+from gan_lib.training.losses import get_loss  # noqa: E402
 
 # (name, generator builder, discriminator builder, latent_dim, image shape)
 PAIRS = [

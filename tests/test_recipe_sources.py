@@ -14,9 +14,9 @@ import keras
 import pytest
 
 from gan_lib import get_config
-from gan_lib.build import build_gan
 from gan_lib.config import BATCHNORMS
 from gan_lib.recipes import CONFIGS
+from gan_lib.training.build import build_gan
 
 # recipe: (its source and the source's step, update order, BatchNorm settings)
 SOURCE_STEPS = {

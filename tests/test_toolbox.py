@@ -9,17 +9,17 @@ import pytest
 import tensorflow as tf
 
 from gan_lib import build_gan, get_config
-from gan_lib.alarm import DiscriminatorWinsAlarm, DiscriminatorWinsWarning
-from gan_lib.augment import AUGMENTATIONS, diff_augment, rand_cutout, rand_translation
 from gan_lib.data import sample_toy
-from gan_lib.ema import EMA
 from gan_lib.errors import GanLibError
-from gan_lib.latent import interpolate, interpolation_strip, latent_arithmetic
-from gan_lib.losses import LOSSES, get_loss, gradient_penalty
+from gan_lib.metrics.alarm import DiscriminatorWinsAlarm, DiscriminatorWinsWarning
 from gan_lib.metrics.collapse import class_histogram_entropy, nearest_neighbours
-from gan_lib.spectral_norm import SpectralNormalization, apply_spectral_norm
-from gan_lib.step import STEP_METRICS
-from gan_lib.tricks import Tricks, discriminator_input, discriminator_loss
+from gan_lib.training.augment import AUGMENTATIONS, diff_augment, rand_cutout, rand_translation
+from gan_lib.training.ema import EMA
+from gan_lib.training.losses import LOSSES, get_loss, gradient_penalty
+from gan_lib.training.spectral_norm import SpectralNormalization, apply_spectral_norm
+from gan_lib.training.step import STEP_METRICS
+from gan_lib.training.tricks import Tricks, discriminator_input, discriminator_loss
+from gan_lib.viz.latent import interpolate, interpolation_strip, latent_arithmetic
 
 
 def softplus(x):

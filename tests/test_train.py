@@ -8,7 +8,7 @@ from gan_lib import build_gan, get_config, train
 from gan_lib.data import sample_toy
 from gan_lib.errors import GanLibError
 from gan_lib.run.history import read_history
-from gan_lib.step import STEP_METRICS
+from gan_lib.training.step import STEP_METRICS
 
 
 def test_one_step_changes_both_networks_and_reports_finite_metrics():

@@ -12,7 +12,7 @@ Layout of ``DIR`` (``RunFolder`` alone builds these names)::
 
 ``RunFolder`` is the paths and the folder's own files (config, metrics, generator, images); the
 history (``gan_lib.run.history.HistoryFile``), the frames (``gan_lib.run.frames.FrameStore``) and
-the GIF (``gan_lib.gif.write_gif``) are made by ``gan_lib.run.run.Run`` at ``RunFolder``'s
+the GIF (``gan_lib.viz.gif.write_gif``) are made by ``gan_lib.run.run.Run`` at ``RunFolder``'s
 paths. Every file is written under a temporary name (``.tmp_`` + its name) and renamed when
 complete (``gan_lib.atomic.atomic_path``), so a session killed at any moment (a Colab runtime dying)
 leaves complete files plus leftovers, which the next session deletes (``remove_leftovers``)

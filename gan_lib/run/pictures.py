@@ -8,10 +8,10 @@ import tensorflow as tf
 
 from gan_lib import viz
 from gan_lib.config import GANConfig
-from gan_lib.gan import GAN
-from gan_lib.gif import write_gif
 from gan_lib.run.folder import RunFolder
 from gan_lib.sampling import grid_labels, sample_from
+from gan_lib.training.gan import GAN
+from gan_lib.viz.gif import write_gif
 
 
 def draw_frame(gan: GAN, config: GANConfig, fixed_noise: tf.Variable, preview: np.ndarray | None,

@@ -18,14 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-from gan_lib.alarm import DiscriminatorWinsAlarm
-from gan_lib.build import build_gan
 from gan_lib.config import GANConfig
 from gan_lib.data import TrainingData, check_source, load_dataset, outputs_root
 from gan_lib.data.own_images import on_images
 from gan_lib.errors import GanLibError
-from gan_lib.evaluate import best_column, measure, metric_columns
-from gan_lib.gan import GAN
+from gan_lib.metrics.alarm import DiscriminatorWinsAlarm
+from gan_lib.metrics.evaluate import best_column, measure, metric_columns
 from gan_lib.run.checkpoints import keep_checkpoints_before, repair_checkpoints, restore
 from gan_lib.run.folder import RunFolder
 from gan_lib.run.frames import FrameStore
@@ -33,6 +31,8 @@ from gan_lib.run.history import HistoryFile, read_history
 from gan_lib.run.loop import run_steps
 from gan_lib.run.pictures import draw_frame, write_pictures
 from gan_lib.sampling import sample_from
+from gan_lib.training.build import build_gan
+from gan_lib.training.gan import GAN
 
 
 @dataclass
@@ -70,7 +70,7 @@ class Run:
 
     @property
     def metric_columns(self) -> tuple[str, ...]:
-        """The quality columns of ``history.csv`` (``gan_lib.evaluate.metric_columns``)."""
+        """The quality columns of ``history.csv`` (``gan_lib.metrics.evaluate.metric_columns``)."""
         return metric_columns(self.config)
 
     # --- opening -------------------------------------------------------------------------------

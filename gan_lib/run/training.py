@@ -32,7 +32,7 @@ def train(config: GANConfig, out_dir: str | os.PathLike | None = None, *,
             yet starts from step 0.
         epochs: if given, train this many passes over the data instead of ``config.steps``.
         progress: show a progress bar.
-        strategy: a ``tf.distribute`` strategy to train under (``gan_lib.distribute``); the
+        strategy: a ``tf.distribute`` strategy to train under (``gan_lib.training.distribute``); the
             config's ``batch_size`` is then the global batch, split over the replicas.
         images: train this image recipe on your own images instead of its dataset: a folder
             (every readable image at any depth, centre-cropped and resized), a .zip of one, or

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from gan_lib.errors import GanLibError
-from gan_lib.latent import slerp
+from gan_lib.viz.latent import slerp
 
 
 class LatentExplorer:

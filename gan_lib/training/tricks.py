@@ -1,13 +1,13 @@
 """The stabilisation tricks of the train step, each a few lines of pure TensorFlow.
 
-``Tricks`` is how the step (``gan_lib.step``) feeds and judges D: it calls
+``Tricks`` is how the step (``gan_lib.training.step``) feeds and judges D: it calls
 ``discriminator_input`` on what D sees and ``discriminator_loss`` for D's loss. Each trick is a
 ``GANConfig`` field marked ``trick=True`` and documented there; ``Tricks.from_config`` copies
 them and resolves two. Adding a trick is that field, a ``Tricks`` field of the same name and type
 (tests/test_config.py checks the two agree) and its lines here. The gradient penalty is in
-``gan_lib.losses``, the generator's weight average in ``gan_lib.ema`` and spectral normalisation
-in ``gan_lib.spectral_norm``; the update order and the number of D and G updates per step are the
-step's own (``GAN.update``, ``GAN.d_steps``, ``GAN.g_steps``).
+``gan_lib.training.losses``, the generator's weight average in ``gan_lib.training.ema`` and spectral
+normalisation in ``gan_lib.training.spectral_norm``; the update order and the number of D and G
+updates per step are the step's own (``GAN.update``, ``GAN.d_steps``, ``GAN.g_steps``).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import dataclasses
 
 import tensorflow as tf
 
-from gan_lib.augment import diff_augment
 from gan_lib.config import GANConfig, fields_where
 from gan_lib.errors import GanLibError
-from gan_lib.losses import LossPair
 from gan_lib.names import parse_policy
+from gan_lib.training.augment import diff_augment
+from gan_lib.training.losses import LossPair
 
 
 @dataclasses.dataclass(frozen=True)

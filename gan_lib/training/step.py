@@ -1,7 +1,7 @@
 """One train step of a GAN, all of it, top to bottom: what ``GAN.train_step`` runs.
 
 Read ``simultaneous_update`` first: the TF DCGAN tutorial's step (and keras-io's), with the
-tricks (``gan_lib.tricks``) as named calls inside it. ``discriminator_update`` and
+tricks (``gan_lib.training.tricks``) as named calls inside it. ``discriminator_update`` and
 ``generator_update`` are the alternating step of the PyTorch DCGAN tutorial. ``update`` picks
 one (``GAN.update``) and adds the extra D and G updates; ``train_step`` runs it on one device or
 on each replica, then updates the weight average and the step counter. Tricks are read at
@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING
 import keras
 import tensorflow as tf
 
-from gan_lib.losses import gradient_penalty
-from gan_lib.tricks import discriminator_input, discriminator_loss, generator_loss
+from gan_lib.training.losses import gradient_penalty
+from gan_lib.training.tricks import discriminator_input, discriminator_loss, generator_loss
 
 if TYPE_CHECKING:  # gan.py imports this module
-    from gan_lib.gan import GAN
+    from gan_lib.training.gan import GAN
 
 # The values the step returns, in the order history.csv stores them; with a gradient penalty
 # also "gp" (``metric_names``).

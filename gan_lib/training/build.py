@@ -9,14 +9,14 @@ import keras
 import tensorflow as tf
 
 from gan_lib.config import GANConfig
-from gan_lib.distribute import float32_output, mixed_precision_policy, replicated_strategy
 from gan_lib.errors import GanLibError
-from gan_lib.gan import GAN
-from gan_lib.losses import get_loss
 from gan_lib.models import build_models
 from gan_lib.names import BATCHNORMS
-from gan_lib.spectral_norm import apply_spectral_norm
-from gan_lib.tricks import Tricks
+from gan_lib.training.distribute import float32_output, mixed_precision_policy, replicated_strategy
+from gan_lib.training.gan import GAN
+from gan_lib.training.losses import get_loss
+from gan_lib.training.spectral_norm import apply_spectral_norm
+from gan_lib.training.tricks import Tricks
 
 
 def _check_batchnorm(config: GANConfig, *models: keras.Model) -> None:
@@ -56,7 +56,7 @@ def build_gan(config: GANConfig, strategy: tf.distribute.Strategy | None = None)
     Args:
         config: the recipe (its ``jit_compile`` and ``mixed_precision`` fields apply here).
         strategy: build everything in this ``tf.distribute`` strategy's scope (see
-            ``gan_lib.distribute.pick_strategy``); None, or TensorFlow's default strategy
+            ``gan_lib.training.distribute.pick_strategy``); None, or TensorFlow's default strategy
             (what ``pick_strategy`` returns for one GPU or the CPU): one device, no scope.
     Raises:
         GanLibError: ``config.batch_size`` does not split evenly over the strategy's replicas.

@@ -1,10 +1,11 @@
 """Train on whatever the runtime has: a TPU, several GPUs, one GPU or the CPU (``tf.distribute``).
 
 ``pick_strategy()`` chooses the strategy and says what it chose, for a notebook to print;
-``gan_lib.build.build_gan(config, strategy)`` builds the models and optimisers in its scope and
-``gan_lib.run.training.train(config, strategy=...)`` feeds it. What one step does under a strategy
-(synchronous data parallelism: the global batch split over the replicas, z drawn once and
-split, each replica's loss counted 1/replicas, the metrics averaged) is ``gan_lib.step``'s.
+``gan_lib.training.build.build_gan(config, strategy)`` builds the models and optimisers in its scope
+and ``gan_lib.run.training.train(config, strategy=...)`` feeds it. What one step does under a
+strategy (synchronous data parallelism: the global batch split over the replicas, z drawn once
+and split, each replica's loss counted 1/replicas, the metrics averaged) is
+``gan_lib.training.step``'s.
 
 Checkpoints store one copy of each variable, so a run saved under a MirroredStrategy restores
 on one device and vice versa. BatchNorm statistics are per replica (Keras' default).
@@ -12,9 +13,9 @@ on one device and vice versa. BatchNorm statistics are per replica (Keras' defau
 Mixed precision (``GANConfig.mixed_precision``), the other half of using a GPU or TPU well:
 layers compute in float16 with float32 variables (``mixed_precision_policy``), the last layer of
 each model in float32 (``float32_output``), and the optimisers scale the loss
-(``keras.optimizers.LossScaleOptimizer``, applied in ``gan_lib.build``; ``gan_lib.step``
-multiplies the tape's loss by its ``scale_loss``). It pays on GPUs with tensor cores (T4 and
-later); on a CPU it only runs slower.
+(``keras.optimizers.LossScaleOptimizer``, applied in ``gan_lib.training.build``;
+``gan_lib.training.step`` gives its ``scale_loss`` to the tape's gradient). It pays on GPUs
+with tensor cores (T4 and later); on a CPU it only runs slower.
 """
 
 from __future__ import annotations

@@ -2,18 +2,18 @@
 
 TF-GAN says a GAN in four steps; so does gan_lib:
 1. create the models (``gan_lib.models.build_models``),
-2. add a loss pair (``gan_lib.losses``) and the tricks (``gan_lib.tricks``),
-3. create the update: ``gan_lib.step``, the whole train step in one module (``GAN.train_step``
-   runs it): one discriminator and one generator update per batch (``d_steps``, ``g_steps``),
-   simultaneous (the TF DCGAN tutorial) or alternating (the PyTorch one; ``update``), replicas
-   and loss scaling, the metrics,
+2. add a loss pair (``gan_lib.training.losses``) and the tricks (``gan_lib.training.tricks``),
+3. create the update: ``gan_lib.training.step``, the whole train step in one module
+   (``GAN.train_step`` runs it): one discriminator and one generator update per batch
+   (``d_steps``, ``g_steps``), simultaneous (the TF DCGAN tutorial) or alternating (the PyTorch
+   one; ``update``), replicas and loss scaling, the metrics,
 4. run it: ``gan_lib.run.training.train`` (history, frames, checkpoints, GIF in a run folder).
 
-``gan_lib.build.build_gan(config)`` does steps 1-3 from a config. Tricks are Python-level
+``gan_lib.training.build.build_gan(config)`` does steps 1-3 from a config. Tricks are Python-level
 switches read when the step is traced, so a switched-off trick costs nothing per step. So are the
 speed options: ``steps_per_execution`` (``GAN.train_steps``), ``jit_compile``,
-``mixed_precision`` (``gan_lib.distribute``'s policy) and a ``tf.distribute`` strategy
-(``gan_lib.distribute.pick_strategy``; the step then runs once per replica).
+``mixed_precision`` (``gan_lib.training.distribute``'s policy) and a ``tf.distribute`` strategy
+(``gan_lib.training.distribute.pick_strategy``; the step then runs once per replica).
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ import keras
 import tensorflow as tf
 
 from gan_lib.backend import check_keras_backend
-from gan_lib.ema import EMA
 from gan_lib.errors import GanLibError
-from gan_lib.losses import LossPair
 from gan_lib.names import UPDATES
-from gan_lib.step import metric_names, train_step
-from gan_lib.tricks import Tricks
+from gan_lib.training.ema import EMA
+from gan_lib.training.losses import LossPair
+from gan_lib.training.step import metric_names, train_step
+from gan_lib.training.tricks import Tricks
 
 check_keras_backend()  # Keras is loaded: its own backend counts too (~/.keras/keras.json)
 
@@ -39,7 +39,7 @@ class GAN(tf.Module):
     the random generator of every draw (``rng``), and the generator's average (``ema``) if on.
 
     ``update`` ("simultaneous" or "alternating"), ``d_steps`` and ``g_steps`` (D and G updates
-    per step) say how the step plays the game, ``tricks`` (``gan_lib.tricks.Tricks``; the
+    per step) say how the step plays the game, ``tricks`` (``gan_lib.training.tricks.Tricks``; the
     default switches them off) how D is fed and judged; ``ema_decay`` keeps an average of G's
     weights for samples. Speed:
     ``jit_compile`` (XLA) and ``strategy`` (a ``tf.distribute.Strategy`` whose scope built the
@@ -116,7 +116,7 @@ class GAN(tf.Module):
 
     @property
     def metric_names(self) -> tuple[str, ...]:
-        """The keys ``train_step`` returns (``gan_lib.step.metric_names``)."""
+        """The keys ``train_step`` returns (``gan_lib.training.step.metric_names``)."""
         return metric_names(self.tricks.gp_weight)
 
     @property
@@ -139,5 +139,5 @@ class GAN(tf.Module):
         return self.discriminator([x, labels] if self.conditional else x, training=training)
 
     def _train_step(self, batch) -> dict[str, tf.Tensor]:
-        """``gan_lib.step.train_step`` on ``batch``: the whole update, read there."""
+        """``gan_lib.training.step.train_step`` on ``batch``: the whole update, read there."""
         return train_step(self, batch)
