@@ -184,8 +184,8 @@ def test_the_default_strategy_takes_the_one_device_path():
 def test_a_tpu_that_cannot_be_used_is_a_clear_error_not_a_silent_cpu_run(monkeypatch):
     import tensorflow as tf
 
-    from gan_lib.training import distribute
     from gan_lib.errors import GanLibError
+    from gan_lib.training import distribute
 
     def no_tpu_here(address):
         raise ValueError(f"Could not connect to {address}")
