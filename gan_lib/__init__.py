@@ -34,8 +34,8 @@ _LAZY = {
     "build_models": "gan_lib.models", "get_loss": "gan_lib.training.losses",
     "load_dataset": "gan_lib.data", "sample_toy": "gan_lib.data",
     "RunFolder": "gan_lib.run.folder", "read_history": "gan_lib.run.history",
-    "sample": "gan_lib.sampling", "sample_from": "gan_lib.sampling",
-    "evaluate_run": "gan_lib.metrics.evaluate", "pick_strategy": "gan_lib.training.distribute",
+    "sample": "gan_lib.run.finished", "sample_from": "gan_lib.sampling",
+    "evaluate_run": "gan_lib.run.finished", "pick_strategy": "gan_lib.training.distribute",
 }
 
 

@@ -7,8 +7,6 @@ whose fixed noise shows one grid row per class (``grid_labels``).
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from gan_lib.config import GANConfig
@@ -57,25 +55,3 @@ def sample_from(generator, config: GANConfig, n: int | None = None, *, seed: int
             else z[i:i + batch_size]
         out.append(np.asarray(generator(inputs, training=False), np.float32))
     return np.concatenate(out)
-
-
-def sample(run_dir: str | os.PathLike, n: int, seed: int = 0,
-           label: int | None = None, best: bool = False) -> np.ndarray:
-    """``n`` samples of the generator a finished run saved (``best``: the one of its best
-    eval step, ``generator_best.keras``).
-
-    Returns:
-        uint8 ``[n, H, W, C]`` for image configs, float32 ``[n, 2]`` for 2D ones.
-    """
-    from gan_lib.data.pipeline import unscale_images
-    from gan_lib.run.folder import RunFolder
-
-    folder = RunFolder(run_dir)
-    generator = folder.load_generator(best)  # first: "train it first" is the likelier mistake
-    config = folder.read_config()
-    if label is not None and not config.num_classes:
-        raise GanLibError(f"{run_dir} is not a conditional run: --label needs a conditional "
-                          "config")
-    out = sample_from(generator, config, n, seed=seed, label=label)
-    return out if config.is_2d else unscale_images(out)
-

@@ -13,7 +13,8 @@ import pytest
 from gan_lib import get_config, sample, train
 from gan_lib.cli import main
 from gan_lib.errors import GanLibError
-from gan_lib.metrics.evaluate import best_column, evaluate_run
+from gan_lib.metrics.evaluate import best_column
+from gan_lib.run.finished import evaluate_run
 
 
 def _mnist(**changes):

@@ -106,7 +106,7 @@ def test_the_weights_are_downloaded_once_checked_and_a_changed_file_is_refused(
 def test_offline_without_the_weights_is_one_sentence_and_evaluate_runs_the_rest(
         tmp_path, monkeypatch):
     from gan_lib import get_config, train
-    from gan_lib.metrics.evaluate import evaluate_run
+    from gan_lib.run.finished import evaluate_run
 
     monkeypatch.setenv("GAN_LIB_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("GAN_LIB_INCEPTION_WEIGHTS", raising=False)

@@ -12,7 +12,6 @@ and ``evaluate_run`` read it (a new kind of data: one ``Metrics`` entry).
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -123,35 +122,6 @@ def measure(samples: np.ndarray, config: GANConfig,
     ``config``'s data; {} where there is no metric for it."""
     kind = METRICS.get(config.dataset)
     return kind.measure(samples, config, real_images) if kind else {}
-
-
-def evaluate_run(run_dir: str | os.PathLike, n: int = 2000,
-                 data_root: str | os.PathLike | None = None, seed: int = 0,
-                 fid: bool = True, best: bool = False) -> dict:
-    """Metrics of a finished run's ``generator.keras`` (``best``: ``generator_best.keras``);
-    also written to ``metrics.json``. ``fid``: for image runs also FID and KID in InceptionV3's
-    features (``inception``), which on a CPU take minutes at n = 2,000."""
-    from gan_lib.run.folder import RunFolder
-    from gan_lib.sampling import sample
-
-    folder = RunFolder(run_dir)
-    config = folder.read_config()
-    kind = METRICS.get(config.dataset)
-    samples = sample(run_dir, n, seed=seed, best=best)
-    real = None
-    if kind and kind.real_images:
-        from gan_lib.data import config_images
-
-        real, _ = config_images(config, data_root)
-    result = {"config": config.name, "samples": n, **measure(samples, config, real)}
-    if best:
-        result["generator"] = f"{RunFolder.BEST_GENERATOR} (step {folder.read_best()['step']})"
-    if kind and kind.beside:
-        result.update(kind.beside(result, samples, real, config, folder, n, seed))
-    if fid and real is not None:
-        result.update(inception(samples, real, n, seed))
-    folder.write_metrics(result)
-    return result
 
 
 def inception(samples: np.ndarray, real: np.ndarray, n: int, seed: int) -> dict:
