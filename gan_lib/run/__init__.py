@@ -7,6 +7,7 @@
                     (nanoGPT's loop)
     pictures.py     the fixed noise's frame; samples.png, losses.png and the GIF
     training.py     train(config, out_dir) and open_run(run_dir): the public doors
+    finished.py     a finished run's sample(run_dir, n) and evaluate_run(run_dir)
     folder.py       RunFolder: the paths of a run's files and the folder's own files
     history.py      HistoryFile (history.csv) and read_history
     frames.py       FrameStore: frames/step_*.png
