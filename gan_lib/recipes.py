@@ -43,8 +43,7 @@ register(
         batch_size=128,
         steps=5000,  # ~1 min on a 2-core CPU (55 s measured, whole command): the MLPs are tiny
         sample_every=100,
-        # A step takes ~2 ms on a CPU, so the Python call around it counts: ten per call run
-        # ~14 % faster (benchmarks/README.md), which pays for the GIF's frames.
+        # tiny steps: ten per tf.function call save the Python call's overhead (benchmarks/)
         steps_per_execution=10,
         quick_overrides={"steps": 1500, "sample_every": 250, "checkpoint_every": 500},
     )
@@ -87,20 +86,14 @@ for dataset, prefix, label in (("mnist", "mnist", "MNIST"),
     _gray28(f"{prefix}_dcgan",
             f"{label}: a small, fast DCGAN at 28x28 (Adam: G 1e-3, D 2e-4, beta_1 0.5)",
             dataset, "dcgan28", model_width=32, dropout=0.3, batch_size=64,
-            # Radford et al.'s Adam (beta_1 0.5), with G learning 5x faster than D (TF-GAN's
-            # MNIST example lets G learn faster too: 1e-3 and 1e-4). Tuned for
-            # `--max-seconds 240` on a 2-core CPU
-            # (README, "Measured here"). Width 32 keeps a step at ~30 ms there, and ten steps
-            # per tf.function call save ~2 ms of each (8,270 steps in 240 s instead of 7,450).
+            # Radford et al.'s Adam, G learning faster than D (as TF-GAN's MNIST example), tuned
+            # for 4 minutes of a 2-core CPU: docs/TEACHING.md, lesson 04.
             g_learning_rate=1e-3, d_learning_rate=2e-4, beta_1=0.5, steps_per_execution=10,
             steps=20_000)  # ~21 epochs of 60,000: ~5 min on a T4, estimate
     _gray28(f"{prefix}_cgan_mlp",
             f"{label}: lesson 02's MLP GAN told the class (label embedding in G, projection in D)",
             dataset, "cgan_mlp", num_classes=10, dropout=0.3, batch_size=64,
-            # Radford et al.'s Adam. With the MLP recipe's (Adam 1e-4, beta_1 0.9, batch 32) D
-            # won (both with the simultaneous step this recipe keeps): measured on the 900
-            # shared Fashion images, 240 s on a 2-core CPU, 0.10 of 500 samples were classified
-            # as the class asked for, against 0.59 with these.
+            # Radford et al.'s Adam: with the MLP recipe's D won (docs/TEACHING.md, lesson 03).
             g_learning_rate=2e-4, d_learning_rate=2e-4, beta_1=0.5, steps=20_000,
             sample_every=1000, eval_every=5000, num_fixed=100,
             quick_overrides={**_QUICK_28, "num_fixed": 100})
@@ -133,12 +126,8 @@ _CATS64 = dict(latent_dim=128, random_flip=True, batch_size=128,
 _rgb64("cats64",
        "64x64 cat faces: the English presentation's Keras DCGAN (latent 128, batch 128, flips)",
        "cat_faces", "cats64", **_CATS64)
-# The course's variant: the PyTorch step. The evidence (benchmarks/README.md, "Update order and
-# BatchNorm"; three seeds per arm at half width, 1,200 x 32 steps): the alternating step kept D
-# from pulling ahead in all six of its runs; with PyTorch's BatchNorm the lowest KID in every
-# seed; no clear difference in the detection rate. At cats64's own width (one seed, 1,000 x 128):
-# D won with the presentation's step (no cat face detected, KID 2.3); this one stayed balanced
-# (cat faces in 0.05 of samples, KID 0.44).
+# The course's variant: the PyTorch step, which kept D from pulling ahead in short runs
+# (benchmarks/README.md, "Update order and BatchNorm"; docs/TEACHING.md, lesson 05).
 _rgb64("cats64_alternating",
        "cats64 with the course's step: D, then G against the updated D; PyTorch's BatchNorm",
        "cat_faces", "cats64", **_CATS64, **_PYTORCH_STEP)
@@ -147,14 +136,10 @@ _rgb64("dcgan64",
        "cat_landmarks", "dcgan64", random_flip=True, batch_size=100,
        steps=5_000,  # the presentation: 5,000 batches of 100 images (2 h on a GTX 1070 Ti)
        sample_every=100, **_PYTORCH_STEP)
-# cats64_fast: what got furthest in 15 minutes of the 2-core CPU (benchmarks/README.md, "Time to
-# quality at 64x64"): the German presentation's DCGAN at half width (a quarter of its
-# multiply-adds), batch 32 (twice the updates of 64 in the same seconds), the PyTorch step, and
-# samples from an average of G's weights (EMA 0.999). Measured on the 3,000 offline cat faces
-# (seeds 0 and 1): after ~910 s (5,564 and 5,572 steps) the cat-face detector found cats in 0.54
-# and 0.50 of the samples (real ones: 0.64); cats64 (then alternating, today's cats64_alternating)
-# in the same time: 0.07 (464 steps). With
-# DiffAugment (translation, color), batch 64 and EMA 0.995 instead: 0.16 after 911 s.
+# cats64_fast: the German presentation's DCGAN at half width (a quarter of the multiply-adds),
+# batch 32 (twice the updates in the same seconds), the PyTorch step, samples from a weight
+# average: what got furthest in 15 minutes of a 2-core CPU (benchmarks/README.md, "Time to
+# quality at 64x64").
 _FAST = dict(architecture="dcgan64", model_width=32, random_flip=True, batch_size=32,
              ema_decay=0.999, steps=5_500, sample_every=100, **_PYTORCH_STEP)
 _rgb64("cats64_fast",
@@ -178,19 +163,16 @@ _rgb64("faces64_rmsprop",
        steps=5_000, quick_overrides={**_QUICK_64, "model_width": 32},  # 3 s/step at width 128
        **_IN_TURN)
 
-# Your own images (lesson 08; gan_lib.data.own_images): these two train on the folder that
-# train(config, out, images=FOLDER) or --images FOLDER names; every image recipe above can too.
-# dcgan128 is the PyTorch DCGAN tutorial's pattern with one up and one down block more (at
-# width 64 the 4x4 layer has 1,024 filters); its length is an estimate, not a measured run.
-# dcgan128_fast draws by resize-convolution at width 16 (gan_lib.models.resize_conv: the
-# transposed-convolution DCGAN did not learn at 128 in the runs here). Measurements and GPU
-# estimates: benchmarks/README.md and docs/TEACHING.md, "Your own images" / lesson 08.
+# Your own images (lesson 08): these two train on the folder --images names (every image recipe
+# above can too). dcgan128: the PyTorch DCGAN tutorial's pattern, one block more; dcgan128_fast
+# draws by resize-convolution, which learned at 128 where transposed convolutions did not
+# (benchmarks/README.md, "Your own images").
 _QUICK_128 = {**_QUICK_64, "num_train": 32, "batch_size": 4, "num_fixed": 4}
 _rgb64("dcgan128", "128x128 DCGAN for your own images (PyTorch DCGAN tutorial, one block more)",
        "own_images", "dcgan64", image_size=128, random_flip=True, batch_size=64,
        steps=10_000, sample_every=250, quick_overrides=_QUICK_128, **_PYTORCH_STEP)
 _rgb64("dcgan128_fast",
-       "128x128 for small folders and CPUs: resize-convolution G, width 16, batch 32, EMA",
+       "128x128 on a CPU: resize-convolution G, width 16, batch 32, EMA (a few thousand images)",
        "own_images", image_size=128,
        **{**_FAST, "architecture": "dcgan_resize", "model_width": 16},
        quick_overrides=_QUICK_128)
