@@ -30,6 +30,20 @@ def test_one_step_changes_both_networks_and_reports_finite_metrics():
     assert int(gan.step.numpy()) == 1
 
 
+@pytest.mark.parametrize("update", ["simultaneous", "alternating"])
+@pytest.mark.parametrize("loss", ["non_saturating", "wgan_gp"])
+def test_every_update_returns_the_metric_names_history_stores(update, loss):
+    """STEP_METRICS (and "gp" with a penalty) are history.csv's columns; each update function
+    writes its values under those names."""
+    config = dataclasses.replace(get_config("toy2d", quick=False), update=update, loss=loss,
+                                 g_steps=2, d_steps=2)
+    gan = build_gan(config)
+    metrics = gan.train_step(tf.constant(sample_toy("ring", 64, seed=0)))
+    assert tuple(sorted(metrics)) == tuple(sorted(gan.metric_names))
+    assert ("gp" in metrics) == (loss == "wgan_gp")
+    assert all(np.isfinite(float(v)) for v in metrics.values())
+
+
 def test_same_seed_gives_the_same_first_losses():
     config = get_config("toy2d", quick=False)
     real = tf.constant(sample_toy("ring", 64, seed=0))
