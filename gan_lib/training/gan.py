@@ -78,11 +78,15 @@ class GAN(tf.Module):
             raise GanLibError("jit_compile=True is for one device; leave it off under a "
                               "tf.distribute strategy (TPUs compile with XLA anyway)")
         self._strategy = strategy  # not a tf.Module attribute: a strategy is not checkpointed
-        self.distributed = strategy is not None  # train_step runs on each replica
         self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
         # Several steps per call (``train_steps``): a tf.range loop around the step, which stays
         # a separate XLA cluster when jit_compile is on (the iterator itself cannot be compiled).
         self._many_steps = tf.function(self._train_steps)
+
+    @property
+    def distributed(self) -> bool:
+        """Built under a strategy: ``train_step`` runs on each replica."""
+        return self._strategy is not None
 
     @property
     def strategy(self) -> tf.distribute.Strategy:
