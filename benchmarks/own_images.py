@@ -48,21 +48,27 @@ from benchmarks.common import data_root, machine, table  # noqa: E402
 POLICY = "translation,color,cutout"  # lesson 08's DiffAugment
 
 
-def cut_folder(dataset: str, size: int, target: Path) -> tuple[list[Path], list[Path]]:
-    """``size`` of ``dataset``'s image files (a fixed pick) copied into ``target``'s three
-    sub-folders; returns (the picked files, the files left out, in a fixed order)."""
+def pick_order(dataset: str) -> list[Path]:
+    """``dataset``'s image files in the fixed order folders are cut from: a folder of N
+    images is the first N, the images it leaves out the rest (so folders are nested)."""
     import numpy as np
 
     from gan_lib.data.images import list_image_files
 
     files = list_image_files(data_root() / dataset)
-    order = np.random.default_rng(1234).permutation(len(files))
-    picked = [files[i] for i in order[:size]]
+    return [files[i] for i in np.random.default_rng(1234).permutation(len(files))]
+
+
+def cut_folder(dataset: str, size: int, target: Path) -> tuple[list[Path], list[Path]]:
+    """``size`` of ``dataset``'s image files (a fixed pick) copied into ``target``'s three
+    sub-folders; returns (the picked files, the files left out, in a fixed order)."""
+    files = pick_order(dataset)
+    picked = files[:size]
     for i, path in enumerate(picked):
         out = target / f"album_{i % 3}" / path.name
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, out)
-    return picked, [files[i] for i in order[size:]]
+    return picked, files[size:]
 
 
 def run_one(recipe: str, dataset: str, size: int, augment: bool, steps: int, samples: int,

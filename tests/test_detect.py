@@ -145,3 +145,34 @@ def test_evaluate_reports_the_detection_rate_of_a_64x64_run(config, real, tmp_pa
     # images than real images do to theirs, ~0.5); the picture of the pairs is there
     assert result["nn_ratio"] > 0.2 and result["nn_distance"] > 0.2 * result["real_nn_distance"]
     assert (tmp_path / "run" / "nearest_neighbours.png").is_file()
+
+
+def test_the_image_metrics_run_without_tensorflow(tmp_path):
+    """Samples made where TensorFlow is not (a GPU machine under Keras' JAX backend) are scored
+    there: the detector, the copy check and the uint8 conversion import no TensorFlow."""
+    code = (
+        "import sys, json, numpy as np\n"
+        "sys.modules['tensorflow'] = None  # any import of it now fails\n"
+        "from gan_lib.data.images import unscale_images\n"
+        "from gan_lib.metrics.detect import detection_rate\n"
+        "from gan_lib.metrics.evaluate import memorisation\n"
+        "rng = np.random.default_rng(0)\n"
+        "real = rng.integers(0, 256, (40, 64, 64, 3), dtype=np.uint8)\n"
+        "fake = rng.uniform(-1, 1, (8, 64, 64, 3)).astype(np.float32)\n"
+        "copy = real[:8].astype(np.float32) / 127.5 - 1\n"
+        "print(json.dumps([detection_rate(unscale_images(fake), 'faces'),\n"
+        "                  memorisation(fake, real, probes=8)['nn_ratio'],\n"
+        "                  memorisation(copy, real, probes=8)['nn_ratio']]))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rate, noise_ratio, copy_ratio = json.loads(done.stdout.splitlines()[-1])
+    assert rate == 0.0  # no face in noise
+    assert noise_ratio > 0.5 and copy_ratio == 0.0  # copies of training images are found
+
+
+def test_the_metrics_scale_images_as_the_pipeline_does():
+    from gan_lib.data.pipeline import scale_images
+
+    images = np.arange(256, dtype=np.uint8).reshape(1, 16, 16, 1).repeat(3, axis=-1)
+    np.testing.assert_array_equal(detect.unit_range(images), scale_images(images).numpy())

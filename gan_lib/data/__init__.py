@@ -9,8 +9,8 @@ from gan_lib.data.paths import data_root, dataset_dir, outputs_root
 from gan_lib.data.toy import sample_toy, toy_mode_std, toy_modes
 
 _LAZY = {
-    **dict.fromkeys(("image_dataset", "points_dataset", "scale_images", "unscale_images"),
-                    "gan_lib.data.pipeline"),
+    **dict.fromkeys(("image_dataset", "points_dataset", "scale_images"), "gan_lib.data.pipeline"),
+    "unscale_images": "gan_lib.data.images",
     **dict.fromkeys(("IMAGE_LOADERS", "TrainingData", "load_dataset", "load_images",
                      "config_images", "check_source"), "gan_lib.data.registry"),
 }

@@ -24,6 +24,16 @@ UNREAD_EXTENSIONS = (".heic", ".heif", ".avif")  # phones' photos Pillow cannot 
 Crop = str | tuple | None
 
 
+def unscale_images(images) -> np.ndarray:
+    """float images in [-1, 1] -> uint8 in [0, 255] (values outside are clipped); uint8
+    images are returned as they are."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    images = images.astype(np.float32)
+    return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
 def list_image_files(folder: str | os.PathLike) -> list[Path]:
     """Image files under ``folder`` (any depth), sorted by relative path.
 

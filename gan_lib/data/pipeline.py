@@ -15,22 +15,13 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from gan_lib.data.images import unscale_images  # noqa: F401  (numpy only; lives there)
 from gan_lib.errors import GanLibError
 
 
 def scale_images(images: tf.Tensor) -> tf.Tensor:
     """uint8 (or any int) images in [0, 255] -> float32 in [-1, 1] (matches the tanh output)."""
     return tf.cast(images, tf.float32) / 127.5 - 1.0
-
-
-def unscale_images(images) -> np.ndarray:
-    """float images in [-1, 1] -> uint8 in [0, 255] (values outside are clipped); uint8
-    images are returned as they are."""
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        return images
-    images = images.astype(np.float32)
-    return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
 def _on_images(fn):

@@ -150,13 +150,12 @@ def repair_opencv(install: bool = True, python: str = sys.executable) -> str:
 
 
 def unit_range(images: np.ndarray) -> np.ndarray:
-    """The metrics' networks' input, float32 in [-1, 1]: uint8 in [0, 255] scaled by
-    ``gan_lib.data.scale_images``, or floats already in [-1, 1] (checked)."""
+    """The metrics' networks' input, float32 in [-1, 1]: uint8 in [0, 255] scaled as
+    ``gan_lib.data.scale_images`` scales them (in NumPy: the metrics need no TensorFlow), or
+    floats already in [-1, 1] (checked)."""
     images = np.asarray(images)
     if images.dtype == np.uint8:
-        from gan_lib.data.pipeline import scale_images  # TensorFlow: loaded on first use
-
-        return scale_images(images).numpy()
+        return images.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
     images = images.astype(np.float32)
     if images.size and (images.min() < -1.5 or images.max() > 1.5):
         raise GanLibError(f"float images must be in [-1, 1], got [{images.min():.3g}, "
@@ -169,7 +168,7 @@ def detection_rate(images: np.ndarray, dataset: str, upscale: int = 4) -> float:
     dataset's detector finds a face."""
     import cv2
 
-    from gan_lib.data.pipeline import unscale_images
+    from gan_lib.data.images import unscale_images
 
     detector = load_detector(dataset)
     images = unscale_images(images)
@@ -185,7 +184,7 @@ def detection_rate(images: np.ndarray, dataset: str, upscale: int = 4) -> float:
 
 def channel_means(images: np.ndarray) -> np.ndarray:
     """Mean of each colour channel, on the 0-255 scale."""
-    from gan_lib.data.pipeline import unscale_images
+    from gan_lib.data.images import unscale_images
 
     images = unscale_images(images)
     return images.reshape(-1, images.shape[-1]).mean(axis=0)

@@ -158,7 +158,7 @@ def memorisation(samples: np.ndarray, real: np.ndarray, folder=None, probes: int
     randomly mirrored images): the mirrored training images are searched too, by the samples
     and by the real baseline alike, since a mirrored copy is still a copy.
     """
-    from gan_lib.data.pipeline import unscale_images
+    from gan_lib.data.images import unscale_images
     from gan_lib.metrics.collapse import nearest_neighbours
 
     order = np.random.default_rng(seed + 1).permutation(len(real))

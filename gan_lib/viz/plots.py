@@ -15,7 +15,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from gan_lib.data.pipeline import unscale_images
+from gan_lib.data.images import unscale_images
 
 
 def image_grid(images, ncols: int | None = None, pad: int = 2) -> np.ndarray:
