@@ -172,7 +172,7 @@ _rgb64("dcgan128", "128x128 DCGAN for your own images (PyTorch DCGAN tutorial, o
        "own_images", "dcgan64", image_size=128, random_flip=True, batch_size=64,
        steps=10_000, sample_every=250, quick_overrides=_QUICK_128, **_PYTORCH_STEP)
 _rgb64("dcgan128_fast",
-       "128x128 on a CPU: resize-convolution G, width 16, batch 32, EMA (a few thousand images)",
+       "128x128 on a CPU: resize-convolution G, width 16, batch 32, EMA (few images: DiffAugment)",
        "own_images", image_size=128,
        **{**_FAST, "architecture": "dcgan_resize", "model_width": 16},
        quick_overrides=_QUICK_128)
