@@ -79,6 +79,9 @@ def _add_train_arguments(t: argparse.ArgumentParser) -> None:
                    help="D and G from one forward pass, or D first then G (default: the config's)")
     t.add_argument("--batchnorm", choices=field_choices("batchnorm"),
                    help="BatchNorm's moving averages: Keras' or PyTorch's defaults")
+    t.add_argument("--diffaugment", metavar="POLICY",
+                   help='DiffAugment on what D sees, e.g. "translation,color,cutout" (lesson '
+                        '08: for folders under 500 images and at 128x128); "" for none')
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
     t.add_argument("--quick", action="store_true", help="few-steps variant (as GAN_LIB_QUICK=1)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -130,7 +133,7 @@ def _train(args) -> None:
         "steps": args.steps, "max_seconds": args.max_seconds, "batch_size": args.batch_size,
         "seed": args.seed, "toy_distribution": args.distribution, "loss": args.loss,
         "image_size": args.image_size,
-        "update": args.update, "batchnorm": args.batchnorm,
+        "update": args.update, "batchnorm": args.batchnorm, "diffaugment": args.diffaugment,
         "tensorboard": args.tensorboard or None, "mixed_precision": args.mixed_precision or None,
         "steps_per_execution": args.steps_per_execution, "jit_compile": args.jit_compile or None,
     }.items() if v is not None}

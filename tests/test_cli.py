@@ -31,6 +31,8 @@ def test_list_names_every_config(capsys):
     (["train", "toy2d", "--max-seconds", "-1"], "must be positive"),
     (["train", "toy2d", "--steps-per-execution", "0"], "must be positive"),
     (["train", "toy2d", "--steps", "5", "--epochs", "1"], "not allowed with argument"),
+    (["train", "cats64", "--diffaugment", "blur"], "unknown DiffAugment blur"),
+    (["train", "toy2d", "--diffaugment", "color"], "is for images, not toy2d"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, message):

@@ -213,9 +213,10 @@ def test_the_128_recipe_trains_on_a_folder_from_the_command_line_and_samples_128
     write_photos(photos, MIN_IMAGES)
     out, npz = tmp_path / "run128", tmp_path / "samples.npz"
     assert main(["train", "dcgan128_fast", "--quick", "--images", str(photos), "--out",
-                 str(out), "--no-progress"]) == 0
+                 str(out), "--no-progress", "--diffaugment", "translation,color,cutout"]) == 0
     saved = json.loads((out / "config.json").read_text())
     assert (saved["image_size"], saved["images"]) == (128, str(photos))
+    assert saved["diffaugment"] == "translation,color,cutout"  # lesson 08's terminal command
     assert main(["sample", str(out), "--n", "3", "--out", str(npz)]) == 0
     images = np.load(npz)["images"]
     assert images.shape == (3, 128, 128, 3) and images.dtype == np.uint8
