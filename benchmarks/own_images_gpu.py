@@ -5,15 +5,17 @@ The same cells as ``own_images.py`` (folders of N images cut from the shared fac
 by the same fixed pick, so a folder of 300 holds the folder of 100; DiffAugment off and on with
 lesson 08's policy), trained with the recipe's own networks (``gan_lib.models.build_models``)
 and its settings (batch, Adam, PyTorch's BatchNorm, random flips, the 0.999 weight average that
-samples are drawn from with ``training=False``) and its step as gan_lib takes it: D on real
-images and G(z1), then G on fresh noise z2 against the updated D, the non-saturating loss, and
-DiffAugment on everything D sees in both updates. The step is written here for JAX, so these are
-*not* gan_lib's TensorFlow step; one more difference: batches are drawn with replacement rather
-than by epochs. The seeds of a cell train one after another through one compiled function of
-250 steps (``lax.fori_loop``); cells run as processes beside each other on the one GPU.
+samples are drawn from with ``training=False``) and its step much as gan_lib takes it: D on real
+images and G(z1), then G against the updated D, the non-saturating loss, and DiffAugment on
+everything D sees in both updates. The step is written here for JAX, so these are *not*
+gan_lib's TensorFlow step; two more differences: G's half draws fresh noise z2 (gan_lib reuses
+z1), and batches are drawn with replacement rather than by epochs. The seeds of a cell train one
+after another through one compiled function of 250 steps (``lax.fori_loop``); cells run as
+processes beside each other on the one GPU.
 
 Each seed is scored there as ``own_images.py`` scores a run: OpenCV's detector on 500 samples
-and on the folder's images, KID in the shipped 64x64 encoder's features against 500 images
+and on the folder's images (where that machine's OpenCV has no detector, on 100 samples kept as
+JPEG files, by ``score`` here), KID in the shipped 64x64 encoder's features against 500 images
 the folder does not hold, and the copy check (``nn_ratio``, mirrored images searched). Rows
 carry ``"backend": "jax"`` and go where ``own_images.py --report`` reads them.
 

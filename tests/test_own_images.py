@@ -161,7 +161,7 @@ def test_an_empty_folder_a_tiny_one_a_file_or_nothing_is_one_sentence_and_writes
     Image.new("RGB", (8, 8)).save(a_file)
     out = tmp_path / "run"
     cases = {empty: r"no image files .* under .*empty",
-             tiny: r"holds only 10 images: a GAN trained on so few memorises them",
+             tiny: r"holds only 10 images: the course's recipes were tried on 100 or more",
              a_file: r"is a file, not a folder of images or a \.zip",
              tmp_path / "missing": r"no folder or zip file at .*missing"}
     for source, message in cases.items():

@@ -119,9 +119,10 @@ def check_image_folder(folder: Path) -> int:
         raise GanLibError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) under {folder}: "
                           "point --images at the folder that holds them")
     if n < MIN_IMAGES:
-        raise GanLibError(f"{folder} holds only {n} image{'s' * (n != 1)}: a GAN trained on so "
-                          f"few memorises them and draws copies; bring at least {MIN_IMAGES} "
-                          "(a few thousand is better; after cleaning, too)")
+        raise GanLibError(f"{folder} holds only {n} image{'s' * (n != 1)}: the course's "
+                          f"recipes were tried on {MIN_IMAGES} or more (fewer may give copies, or "
+                          f"one image over and over); bring at least {MIN_IMAGES}, after cleaning "
+                          "too")
     return n
 
 
