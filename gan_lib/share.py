@@ -1,11 +1,11 @@
 """A trained run as one file: a teacher packs it, a class loads it in one cell.
 
 ``pack_run(run_dir)`` writes one zip: the run's ``config.json``, ``history.csv``, frames, GIF,
-pictures, ``generator.keras`` and its latest checkpoint, with a ``MANIFEST.json`` that lists each
-member's size and SHA-256. It returns the file and the file's own SHA-256: share both (a URL on a
-web server, or a path in a Drive folder shared with the class: Drive's own download links answer a
-file this large with a confirmation page). Pack a finished run, not one that is training.
-``load_run(source, sha256=...)`` takes that file's path or an
+pictures of samples, ``generator.keras`` and its latest checkpoint (no training image), with a
+``MANIFEST.json`` that lists each member's size and SHA-256. It returns the file and the file's
+own SHA-256: share both (a URL on a web server, or a path in a Drive folder shared with the class:
+Drive's own download links answer a file this large with a confirmation page). Pack a finished
+run, not one that is training. ``load_run(source, sha256=...)`` takes that file's path or an
 http(s):// or file:// URL, downloads it once into ``cache_dir`` (on Colab a Drive folder, so a
 new runtime loads it without the network), checks the file's SHA-256 and every member against the
 manifest, unpacks it with the safe extraction of ``gan_lib.data.archives`` and opens it
@@ -35,9 +35,11 @@ from gan_lib.run.frames import FrameStore
 MANIFEST = "MANIFEST.json"
 FORMAT = "gan_lib packed run"
 SUFFIX = ".ganrun.zip"
-# the run's files a class needs, by RunFolder's own names (frames/ and the last checkpoint besides)
+# the run's files a class needs, by RunFolder's own names (frames/ and the last checkpoint besides);
+# not RunFolder.NEAREST: it shows training images (a student's own photos), and a shared run holds
+# only what the generator draws
 SHARED_FILES = (RunFolder.CONFIG, RunFolder.HISTORY, RunFolder.GENERATOR, RunFolder.SAMPLES,
-                RunFolder.LOSSES, RunFolder.GIF, RunFolder.METRICS, RunFolder.NEAREST,
+                RunFolder.LOSSES, RunFolder.GIF, RunFolder.METRICS,
                 RunFolder.BEST_GENERATOR, RunFolder.BEST)
 
 

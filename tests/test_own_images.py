@@ -143,6 +143,19 @@ def test_a_zip_and_the_url_of_a_zip_are_unpacked_once_under_the_data_root(tmp_pa
     assert not list((root / "own_images").rglob("*.zip"))  # the archive: deleted once unpacked
 
 
+def test_a_zip_changed_under_the_same_name_is_unpacked_again(tmp_path):
+    """A student fixes the zip and uploads it again under its name: the new images, not the old."""
+    archive, root = tmp_path / "photos.zip", tmp_path / "data"
+    for name in ("a.png", "second.png"):  # another size too
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8)).save(buffer, format="PNG")
+        with zipfile.ZipFile(archive, "w") as z:
+            z.writestr(name, buffer.getvalue())
+        folder = image_folder(archive, root)
+        assert sorted(p.name for p in folder.rglob("*.png")) == [name]
+    assert image_folder(archive, root) == folder  # unchanged: not unpacked again
+
+
 def _cli_error(capsys, argv) -> str:
     capsys.readouterr()  # what earlier commands printed
     assert main(argv) == 2

@@ -4,6 +4,7 @@ in a fresh process, and refused in one sentence when the file is cut off or chan
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -39,6 +40,19 @@ def test_pack_lists_every_member_with_its_checksum(packed):
     checkpoints = {n for n in names if n.startswith("checkpoints/ckpt-")}
     assert {n.split(".")[0] for n in checkpoints} == {f"checkpoints/ckpt-{run.step}"}  # the last
     assert len(sha256) == 64
+
+
+def test_training_images_stay_out_of_the_pack(packed, tmp_path):
+    """The copy check's picture shows training images (in lesson 08, a student's photos): a packed
+    run holds the samples' pictures, never it."""
+    run, _, _ = packed
+    folder = tmp_path / "run"
+    shutil.copytree(run.out_dir, folder)
+    (folder / "nearest_neighbours.png").write_bytes(b"training photos")
+    (folder / "samples.png").write_bytes(b"samples")
+    with zipfile.ZipFile(pack_run(folder, tmp_path / "p.ganrun.zip")[0]) as z:
+        names = set(z.namelist())
+    assert "samples.png" in names and "nearest_neighbours.png" not in names
 
 
 def test_loaded_run_is_the_trained_one(packed, tmp_path):

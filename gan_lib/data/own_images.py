@@ -55,7 +55,8 @@ def is_url(source: str | os.PathLike) -> bool:
 
 
 def _unpacked_folder(archive_name: str, key: str, root) -> Path:
-    """Where an archive is unpacked: one folder per archive (name + a hash of its source)."""
+    """Where an archive is unpacked: one folder per archive (name + a hash of its source: the URL,
+    or a file's path, size and modification time)."""
     stem = archive_name
     for ext in _ARCHIVES:
         stem = stem[:-len(ext)] if stem.lower().endswith(ext) else stem
@@ -98,7 +99,9 @@ def image_folder(source: str | os.PathLike, root=None) -> Path:
     if not path.name.lower().endswith(_ARCHIVES):
         raise GanLibError(f"{path} is a file, not a folder of images or a .zip of one: pass "
                           "the folder that holds your images")
-    folder = _unpacked_folder(path.name, str(path.resolve()), root)
+    stat = path.stat()  # a zip changed in place (uploaded again, replaced on Drive): a new folder
+    folder = _unpacked_folder(path.name, f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}",
+                              root)
     if not folder.is_dir():
         extract_archive(path, folder)
     return folder
