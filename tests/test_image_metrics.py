@@ -18,6 +18,7 @@ from gan_lib.metrics import (
     evaluate_images,
     feature_statistics,
     frechet_distance,
+    frechet_distance_of_features,
 )
 from gan_lib.metrics import classifier as clf
 
@@ -67,6 +68,22 @@ def test_singular_covariances_stay_finite():
     b = feature_statistics(rng.normal(size=(5, 20)))
     value = frechet_distance(*a, *b)
     assert np.isfinite(value) and value > 0
+
+
+def test_frechet_of_features_is_exact_with_fewer_vectors_than_dimensions():
+    """InceptionV3's 2,048 features of a few hundred images: the cross-product's singular values
+    give what the eigenvalues of sigma1 sigma2 give (computed here in NumPy), with unequal N and
+    without the square root's eps; with more vectors than dimensions, frechet_distance's value."""
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(12, 40)), rng.normal(1.0, 2.0, size=(9, 40)) ** 2
+    expected = reference_frechet(*feature_statistics(x), *feature_statistics(y))
+    assert frechet_distance_of_features(x, y) == pytest.approx(expected, rel=1e-7)
+    assert abs(frechet_distance_of_features(x, x)) < 1e-9
+    many = rng.normal(size=(60, 5))
+    assert frechet_distance_of_features(many, many[::-1] * 2) == pytest.approx(
+        frechet_distance(*feature_statistics(many), *feature_statistics(many[::-1] * 2)))
+    with pytest.raises(GanLibError, match="same D"):
+        frechet_distance_of_features(x, y[:, :4])
 
 
 def test_feature_statistics_match_numpy():

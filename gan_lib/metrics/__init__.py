@@ -10,9 +10,14 @@ from gan_lib.metrics.classifier import (
     load_classifier,
 )
 from gan_lib.metrics.encoder import kernel_inception_distance
-from gan_lib.metrics.frechet import feature_statistics, frechet_distance
+from gan_lib.metrics.frechet import (
+    feature_statistics,
+    frechet_distance,
+    frechet_distance_of_features,
+)
 from gan_lib.metrics.toy import mode_coverage, sine_error, toy_metrics
 
 __all__ = ["mode_coverage", "sine_error", "toy_metrics", "frechet_distance",
+           "frechet_distance_of_features",
            "feature_statistics", "classifier_score", "class_histogram", "evaluate_images",
            "load_classifier", "kernel_inception_distance"]

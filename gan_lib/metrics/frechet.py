@@ -74,3 +74,28 @@ def _accurate(root: np.ndarray, matrix: np.ndarray, tol: float = 1e-3) -> bool:
         return False
     scale = max(np.linalg.norm(matrix), 1e-12)
     return bool(np.linalg.norm(root @ root - matrix) / scale < tol)
+
+
+def frechet_distance_of_features(x: np.ndarray, y: np.ndarray) -> float:
+    """The Fréchet distance between Gaussians fitted to ``x [N1, D]`` and ``y [N2, D]``, exact
+    and fast when there are fewer vectors than dimensions (500 samples of InceptionV3's 2,048
+    features): the same value as ``frechet_distance`` of their statistics, without its D x D
+    matrix square root.
+
+    With centred X and Y, sigma1 = X^T X / (N1 - 1) and sigma2 = Y^T Y / (N2 - 1). The non-zero
+    eigenvalues of sigma1 sigma2 are those of (X Y^T)(X Y^T)^T / ((N1 - 1)(N2 - 1)), so
+    Tr((sigma1 sigma2)^(1/2)) is the sum of the singular values of the N1 x N2 matrix X Y^T,
+    divided by ((N1 - 1)(N2 - 1))^(1/2). With at least as many vectors as dimensions the
+    statistics are as small as the vectors: ``frechet_distance`` computes it.
+    """
+    x, y = (np.asarray(v, np.float64) for v in (x, y))
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1] or min(len(x), len(y)) < 2:
+        raise GanLibError(f"features must be [N, D] with the same D and N >= 2, got shapes "
+                          f"{x.shape} and {y.shape}")
+    if min(len(x), len(y)) >= x.shape[1]:
+        return frechet_distance(*feature_statistics(x), *feature_statistics(y))
+    diff = x.mean(axis=0) - y.mean(axis=0)
+    xc, yc = x - x.mean(axis=0), y - y.mean(axis=0)
+    n1, n2 = len(x) - 1, len(y) - 1
+    root_trace = np.linalg.svd(xc @ yc.T, compute_uv=False).sum() / np.sqrt(n1 * n2)
+    return float(diff @ diff + (xc * xc).sum() / n1 + (yc * yc).sum() / n2 - 2.0 * root_trace)

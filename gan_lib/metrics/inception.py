@@ -31,7 +31,7 @@ import numpy as np
 
 from gan_lib.errors import GanLibError
 from gan_lib.metrics.encoder import polynomial_mmd2
-from gan_lib.metrics.frechet import feature_statistics, frechet_distance
+from gan_lib.metrics.frechet import frechet_distance_of_features
 
 WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
                "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5")
@@ -166,8 +166,8 @@ def inception_distances(samples: np.ndarray, real: np.ndarray, n: int | None = N
     pool = _real_features(real[pick], weights, cache_dir)
     fake = inception_features(samples[:n], weights)
     a, b = pool[:n], pool[n:2 * n]
-    return {"inception_fid": frechet_distance(*feature_statistics(a), *feature_statistics(fake)),
+    return {"inception_fid": frechet_distance_of_features(a, fake),
             "inception_kid": polynomial_mmd2(fake, a),
-            "real_inception_fid": frechet_distance(*feature_statistics(a), *feature_statistics(b)),
+            "real_inception_fid": frechet_distance_of_features(a, b),
             "real_inception_kid": polynomial_mmd2(a, b),
             "inception_n": n, "real_inception_n": n}
