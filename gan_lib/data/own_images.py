@@ -138,7 +138,8 @@ def load_own_images(source: str | os.PathLike, image_size: int, channels: int = 
     images = load_image_folder(folder, image_size, crop="center", progress=progress)
     if len(images) < MIN_IMAGES:
         raise GanLibError(f"only {len(images)} images under {folder} could be read (the others "
-                          f"are named in the warning above); a GAN needs at least {MIN_IMAGES}")
+                          f"are named in the warning above): the course's recipes were tried on "
+                          f"{MIN_IMAGES} or more; bring more, or convert the unreadable ones")
     if channels == 1:
         luma = images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
         images = np.clip(np.rint(luma), 0, 255).astype(np.uint8)[..., None]
