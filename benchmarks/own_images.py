@@ -80,8 +80,8 @@ def run_one(recipe: str, dataset: str, size: int, augment: bool, steps: int, sam
     from gan_lib.metrics.detect import detection_rate
     from gan_lib.metrics.encoder import kernel_inception_distance
     from gan_lib.metrics.evaluate import memorisation
+    from gan_lib.run.sampling import sample_from
     from gan_lib.run.training import train
-    from gan_lib.sampling import sample_from
     from gan_lib.viz import image_grid
 
     cell = f"{recipe}_{dataset}_{size}_{'da' if augment else 'noda'}_seed{seed}"  # its files' name

@@ -64,8 +64,8 @@ def run_one(recipe: str, budget: float, every: float, samples: int, seed: int,
     from gan_lib.data import load_images
     from gan_lib.metrics.detect import colour_shift, detection_rate
     from gan_lib.metrics.evaluate import memorisation
+    from gan_lib.run.sampling import sample_from
     from gan_lib.run.training import train
-    from gan_lib.sampling import sample_from
 
     name, dataset, changes = parse_recipe(recipe)
     config = get_config(name, quick=False)

@@ -34,7 +34,7 @@ _LAZY = {
     "build_models": "gan_lib.models", "get_loss": "gan_lib.training.losses",
     "load_dataset": "gan_lib.data", "sample_toy": "gan_lib.data",
     "RunFolder": "gan_lib.run.folder", "read_history": "gan_lib.run.history",
-    "sample": "gan_lib.run.finished", "sample_from": "gan_lib.sampling",
+    "sample": "gan_lib.run.finished", "sample_from": "gan_lib.run.sampling",
     "evaluate_run": "gan_lib.run.finished", "pick_strategy": "gan_lib.training.distribute",
 }
 

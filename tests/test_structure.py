@@ -3,6 +3,10 @@
 * No import cycle between gan_lib's modules, counting imports inside functions too (a lazy
   import still ties the two modules together: neither can be read or moved alone).
 * No function over ``MAX_FUNCTION_LINES`` lines, no module over ``MAX_MODULE_LINES``.
+* At most ``MAX_LOOSE_MODULES`` modules loose at the top (the rest live in folders that show the
+  layers: data, models, training, run, metrics, viz); no class built at import time with
+  ``dataclasses.make_dataclass`` (no editor can read it); no private or ``compat.v1`` TensorFlow
+  API.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ from pathlib import Path
 PACKAGE = Path(importlib.util.find_spec("gan_lib").origin).parent
 MAX_FUNCTION_LINES = 50  # docstring included: end_lineno - lineno + 1
 MAX_MODULE_LINES = 250
+MAX_LOOSE_MODULES = 8  # besides __init__ and __main__
+# classes built at import time; TensorFlow's private tracking calls, internals and v1 layer
+FORBIDDEN = ("make_dataclass", "_track_trackable", "_setattr_tracking", "compat.v1",
+             "tensorflow.python")
 
 
 def _modules() -> dict[str, Path]:
@@ -124,3 +132,14 @@ def test_no_module_is_too_long():
     long = [f"{name} ({n} lines)" for name, path in _modules().items()
             if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES]
     assert not long, f"modules over {MAX_MODULE_LINES} lines: " + ", ".join(long)
+
+
+def test_few_modules_sit_loose_at_the_top():
+    loose = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__"))
+    assert len(loose) <= MAX_LOOSE_MODULES, loose
+
+
+def test_no_class_built_at_import_and_no_private_tensorflow_api():
+    found = {f"{path.relative_to(PACKAGE)}: {word}" for path in PACKAGE.rglob("*.py")
+             for word in FORBIDDEN if word in path.read_text()}
+    assert not found, sorted(found)

@@ -12,6 +12,8 @@
     history.py      HistoryFile (history.csv) and read_history
     frames.py       FrameStore: frames/step_*.png
     checkpoints.py  which checkpoint a resume may trust
+    sampling.py     sample_from(generator, config, n): samples in batches, for frames,
+                    metrics and finished runs
 
 The public names are ``gan_lib``'s: ``train``, ``open_run``, ``Run``, ``RunFolder``,
 ``read_history``. This package's ``__init__`` imports nothing, so ``gan_lib.run.folder`` (the

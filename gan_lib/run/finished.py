@@ -1,7 +1,7 @@
 """A finished run's samples and numbers: ``sample(run_dir, n)`` and ``evaluate_run(run_dir)``,
 read from its folder (``generator.keras``, ``config.json``); ``evaluate_run`` also writes
 ``metrics.json``. The measuring itself is ``gan_lib.metrics.evaluate``'s, the drawing
-``gan_lib.sampling.sample_from``'s."""
+``gan_lib.run.sampling.sample_from``'s."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from gan_lib.data.pipeline import unscale_images
 from gan_lib.errors import GanLibError
 from gan_lib.metrics import evaluate
 from gan_lib.run.folder import RunFolder
-from gan_lib.sampling import sample_from
+from gan_lib.run.sampling import sample_from
 
 
 def sample(run_dir: str | os.PathLike, n: int, seed: int = 0,

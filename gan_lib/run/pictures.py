@@ -9,7 +9,7 @@ import tensorflow as tf
 from gan_lib import viz
 from gan_lib.config import GANConfig
 from gan_lib.run.folder import RunFolder
-from gan_lib.sampling import grid_labels, sample_from
+from gan_lib.run.sampling import grid_labels, sample_from
 from gan_lib.training.gan import GAN
 from gan_lib.viz.gif import write_gif
 

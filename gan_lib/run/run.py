@@ -30,7 +30,7 @@ from gan_lib.run.frames import FrameStore
 from gan_lib.run.history import HistoryFile, read_history
 from gan_lib.run.loop import run_steps
 from gan_lib.run.pictures import draw_frame, write_pictures
-from gan_lib.sampling import sample_from
+from gan_lib.run.sampling import sample_from
 from gan_lib.training.build import build_gan
 from gan_lib.training.gan import GAN
 
