@@ -41,7 +41,7 @@ register(
         latent_dim=2,
         g_hidden=(128, 128),  # the presentation's 16-32 generator misses modes of the ring
         batch_size=128,
-        steps=5000,  # ~1 min on a 2-core CPU (55 s measured, whole command): the MLPs are tiny
+        steps=5000,  # the MLPs are tiny: a minute of a CPU (README, quick start)
         sample_every=100,
         # tiny steps: ten per tf.function call save the Python call's overhead (benchmarks/)
         steps_per_execution=10,
@@ -81,7 +81,7 @@ for dataset, prefix, label in (("mnist", "mnist", "MNIST"),
             # the presentation: lr = 0.0001 (its slides show no optimiser and no batch size;
             # Adam with its default beta_1 and batch 32 are the recipe's choice)
             g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.9, **_IN_TURN,
-            steps=30_000,  # 14 epochs of 70,000 at batch 32: ~9-12 min on 2 CPU cores (est.)
+            steps=30_000,  # 14 epochs of 70,000 at batch 32
             sample_every=1000, eval_every=5000)
     _gray28(f"{prefix}_dcgan",
             f"{label}: a small, fast DCGAN at 28x28 (Adam: G 1e-3, D 2e-4, beta_1 0.5)",
@@ -89,7 +89,7 @@ for dataset, prefix, label in (("mnist", "mnist", "MNIST"),
             # Radford et al.'s Adam, G learning faster than D (as TF-GAN's MNIST example), tuned
             # for 4 minutes of a 2-core CPU: docs/TEACHING.md, lesson 04.
             g_learning_rate=1e-3, d_learning_rate=2e-4, beta_1=0.5, steps_per_execution=10,
-            steps=20_000)  # ~21 epochs of 60,000: ~5 min on a T4, estimate
+            steps=20_000)  # ~21 epochs of 60,000
     _gray28(f"{prefix}_cgan_mlp",
             f"{label}: lesson 02's MLP GAN told the class (label embedding in G, projection in D)",
             dataset, "cgan_mlp", num_classes=10, dropout=0.3, batch_size=64,
@@ -121,7 +121,7 @@ def _rgb64(name: str, description: str, dataset: str, architecture: str, **field
 # cats64 is the English presentation's recipe, step included: both losses from one forward pass,
 # both networks updated from it, Keras' BatchNorm (the TF tutorial's step, gan_lib's default).
 _CATS64 = dict(latent_dim=128, random_flip=True, batch_size=128,
-               steps=23_300,  # 100 epochs of 29,843: the presentation's ~1 min/epoch on Colab
+               steps=23_300,  # the presentation's 100 epochs of 29,843
                sample_every=233, num_fixed=100, checkpoint_every=2000)
 _rgb64("cats64",
        "64x64 cat faces: the English presentation's Keras DCGAN (latent 128, batch 128, flips)",
@@ -134,7 +134,7 @@ _rgb64("cats64_alternating",
 _rgb64("dcgan64",
        "64x64 aligned cat faces (CAT landmarks): the German presentation's DCGAN in Keras",
        "cat_landmarks", "dcgan64", random_flip=True, batch_size=100,
-       steps=5_000,  # the presentation: 5,000 batches of 100 images (2 h on a GTX 1070 Ti)
+       steps=5_000,  # the presentation: 5,000 batches of 100 images
        sample_every=100, **_PYTORCH_STEP)
 # cats64_fast: the German presentation's DCGAN at half width (a quarter of the multiply-adds),
 # batch 32 (twice the updates in the same seconds), the PyTorch step, samples from a weight
@@ -147,7 +147,7 @@ _rgb64("cats64_fast",
        "cat_faces", **_FAST)
 _rgb64("faces64", "64x64 CelebA faces: DCGAN as in the PyTorch DCGAN tutorial (research use only)",
        "faces", "dcgan64", random_flip=True, batch_size=128,
-       steps=7_900,  # 5 epochs of 202,599 at batch 128, as the tutorial: ~50 min on a GPU
+       steps=7_900,  # 5 epochs of 202,599 at batch 128, as the tutorial
        **_PYTORCH_STEP)
 _rgb64("faces64_fast",
        "64x64 CelebA faces in 15 CPU minutes: cats64_fast's recipe (research use only)",
@@ -160,7 +160,7 @@ _rgb64("faces64_rmsprop",
        "64x64 faces: the Russian presentation's GAN (RMSprop 1e-4, clipvalue 1, latent 32)",
        "faces", "chollet64", latent_dim=32, model_width=128, batch_size=32,
        optimizer="rmsprop", clipvalue=1.0, g_learning_rate=1e-4, d_learning_rate=1e-4,
-       steps=5_000, quick_overrides={**_QUICK_64, "model_width": 32},  # 3 s/step at width 128
+       steps=5_000, quick_overrides={**_QUICK_64, "model_width": 32},  # full width: slow on a CPU
        **_IN_TURN)
 
 # Your own images (lesson 08): these two train on the folder --images names (every image recipe
