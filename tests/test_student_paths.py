@@ -22,6 +22,8 @@ from __future__ import annotations
 import csv
 import os
 import re
+import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -81,11 +83,15 @@ def test_restart_cells_follow_the_sections():
         restart_cells(cells[:6])
 
 
+# Seconds a cell may run: the slowest quick-mode cell takes under a minute on a loaded 2-core CPU.
+CELL_TIMEOUT = 240
+
+
 def execute(nb, indices=None):
     """Run the cells ``indices`` (default all) of ``nb`` in one fresh kernel, outputs kept."""
     from nbclient import NotebookClient
 
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=False,
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=False,
                             resources={"metadata": {"path": str(NOTEBOOKS)}})
     if indices is None:
         client.execute()
@@ -95,9 +101,49 @@ def execute(nb, indices=None):
             client.execute_cell(nb.cells[i], i)
 
 
+def execute_once_more_if_stuck(read, indices=None):
+    """``execute`` a freshly read notebook; once more, in a new kernel, if a cell got no reply
+    within ``CELL_TIMEOUT``. On Colab's stack (Python 3.13) the test client has waited on a kernel
+    that had finished its cell and sat idle (2026-12-04, twice in four CI runs, in two different
+    notebooks): a lost message between client and kernel, not the lesson's code. A second timeout
+    fails the test, as does any error. The runs resume, so the second try finishes them."""
+    from nbclient.exceptions import CellTimeoutError
+
+    nb = read()
+    try:
+        execute(nb, indices)
+    except CellTimeoutError as stuck:
+        warnings.warn(f"no reply from the kernel in {CELL_TIMEOUT} s ({stuck}); "
+                      "running the notebook once more in a fresh kernel", stacklevel=2)
+        nb = read()
+        execute(nb, indices)
+    return nb
+
+
 def text_of(nb, indices) -> str:
     return "\n".join(out.get("text", "") for i in indices for out in nb.cells[i].get("outputs", [])
                      if out.get("output_type") == "stream")
+
+
+def test_a_stuck_cell_gets_one_more_fresh_kernel_and_a_second_fails(monkeypatch):
+    from nbclient.exceptions import CellTimeoutError
+
+    calls = []
+
+    def stuck(nb, indices=None):
+        calls.append(nb)
+        if len(calls) <= failures:
+            raise CellTimeoutError("Cell execution timed out")
+
+    monkeypatch.setattr(sys.modules[__name__], "execute", stuck)
+    failures = 1
+    with pytest.warns(UserWarning, match="once more in a fresh kernel"):
+        nb = execute_once_more_if_stuck(lambda: {"read": len(calls)})
+    assert len(calls) == 2 and nb is calls[1] and nb == {"read": 1}  # read again, then run
+    calls.clear()
+    failures = 2
+    with pytest.warns(UserWarning), pytest.raises(CellTimeoutError):
+        execute_once_more_if_stuck(lambda: {})
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
@@ -107,16 +153,16 @@ def test_cpu_only_runtime_then_restart(name, tmp_path, monkeypatch):
     outputs = tmp_path / "outputs"
     monkeypatch.setenv("GAN_LIB_OUTPUTS", str(outputs))  # no run of another test resumed here
     monkeypatch.setenv("GAN_LIB_CPU_BRANCH_SECONDS", "4")
-    first = nbformat.read(NOTEBOOKS / name, as_version=4)
-    execute(first)
+    first = execute_once_more_if_stuck(lambda: nbformat.read(NOTEBOOKS / name, as_version=4))
     before = last_steps(outputs)
     printed = text_of(first, range(len(first.cells)))
     if "CPU_MINUTES" in "".join(c.source for c in first.cells):
         assert "No GPU here" in printed, "the CPU-only branch was not taken"
 
-    again = nbformat.read(NOTEBOOKS / name, as_version=4)
-    cells = restart_cells(again.cells)
-    execute(again, cells)
+    fresh = nbformat.read(NOTEBOOKS / name, as_version=4)
+    cells = restart_cells(fresh.cells)
+    again = execute_once_more_if_stuck(lambda: nbformat.read(NOTEBOOKS / name, as_version=4),
+                                       cells)
     after = last_steps(outputs)
     assert "nothing to resume" not in text_of(again, cells), "a run started again from step 0"
     assert after.keys() == before.keys(), "the restart trained other runs than the first pass"
