@@ -153,16 +153,17 @@ def test_cpu_only_runtime_then_restart(name, tmp_path, monkeypatch):
     outputs = tmp_path / "outputs"
     monkeypatch.setenv("GAN_LIB_OUTPUTS", str(outputs))  # no run of another test resumed here
     monkeypatch.setenv("GAN_LIB_CPU_BRANCH_SECONDS", "4")
-    first = execute_once_more_if_stuck(lambda: nbformat.read(NOTEBOOKS / name, as_version=4))
+    def read():
+        return nbformat.read(NOTEBOOKS / name, as_version=4)
+
+    first = execute_once_more_if_stuck(read)
     before = last_steps(outputs)
     printed = text_of(first, range(len(first.cells)))
     if "CPU_MINUTES" in "".join(c.source for c in first.cells):
         assert "No GPU here" in printed, "the CPU-only branch was not taken"
 
-    fresh = nbformat.read(NOTEBOOKS / name, as_version=4)
-    cells = restart_cells(fresh.cells)
-    again = execute_once_more_if_stuck(lambda: nbformat.read(NOTEBOOKS / name, as_version=4),
-                                       cells)
+    cells = restart_cells(first.cells)  # the same notebook file: the same cells
+    again = execute_once_more_if_stuck(read, cells)
     after = last_steps(outputs)
     assert "nothing to resume" not in text_of(again, cells), "a run started again from step 0"
     assert after.keys() == before.keys(), "the restart trained other runs than the first pass"

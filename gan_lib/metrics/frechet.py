@@ -94,8 +94,8 @@ def frechet_distance_of_features(x: np.ndarray, y: np.ndarray) -> float:
                           f"{x.shape} and {y.shape}")
     if min(len(x), len(y)) >= x.shape[1]:
         return frechet_distance(*feature_statistics(x), *feature_statistics(y))
-    diff = x.mean(axis=0) - y.mean(axis=0)
-    xc, yc = x - x.mean(axis=0), y - y.mean(axis=0)
+    mx, my = x.mean(axis=0), y.mean(axis=0)
+    diff, xc, yc = mx - my, x - mx, y - my
     n1, n2 = len(x) - 1, len(y) - 1
     root_trace = np.linalg.svd(xc @ yc.T, compute_uv=False).sum() / np.sqrt(n1 * n2)
     return float(diff @ diff + (xc * xc).sum() / n1 + (yc * yc).sum() / n2 - 2.0 * root_trace)
