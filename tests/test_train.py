@@ -1,4 +1,5 @@
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -118,11 +119,14 @@ def test_run_folder_clashes_and_mismatches_are_refused(tmp_path, tiny_toy):
         train(tiny_toy, tmp_path / "file", progress=False)
 
 
-def test_max_seconds_stops_early_and_keeps_outputs(tmp_path, tiny_toy):
+def test_max_seconds_stops_early_and_keeps_outputs(tmp_path, tiny_toy, capsys):
     result = train(dataclasses.replace(tiny_toy, steps=10**6, max_seconds=2.0), tmp_path / "r",
-                   progress=False)
+                   progress=True)
     assert result.stopped == "time" and 0 < result.step < 10**6
     assert (tmp_path / "r" / "generator.keras").exists()
+    # the speed line says the budget, not the million steps, ends the session
+    assert re.search(r"the time budget \(2 s a session\) ends it first, after about \d+ steps",
+                     capsys.readouterr().out)
 
 
 def test_divergence_stops_with_the_step_and_loss_named(tmp_path, tiny_toy):
