@@ -181,3 +181,46 @@ def test_cli_pack(packed, tmp_path, capsys):
     assert out.is_file() and "sha256 " in printed
     assert main(["pack", str(tmp_path / "nothing")]) == 2
     assert "not a run folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cpu_minutes, trained", [
+    (15, ["faces64_fast", "faces64"]),  # a CPU-only runtime: the CPU recipe and the DCGAN
+    (None, ["faces64"]),  # a GPU: the three recipes, two of them shared
+])
+def test_lesson_06_loads_every_shared_run_on_a_cpu_as_on_a_gpu(cpu_minutes, trained, tmp_path):
+    """Lesson 06's Train cell with a teacher's runs listed: every shared recipe is loaded, also
+    on a CPU runtime, where the cell trains other recipes than on a GPU; the rest are trained."""
+    import dataclasses
+    from pathlib import Path
+
+    import nbformat
+
+    import gan_lib
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "06_faces_64x64.ipynb"
+    cell = next(c.source for c in nbformat.read(notebook, as_version=4).cells
+                if c.cell_type == "code" and "TEACHER_RUNS = {}" in c.source)
+    shared = {"faces64_upsample": ("serbian.ganrun.zip", "aa"),
+              "faces64_rmsprop": ("russian.ganrun.zip", "")}
+    calls = []
+
+    class Done:
+        step, stopped = 1, "steps"
+
+    def fake_train(config, out_dir, **kwargs):
+        calls.append(("train", config.name, config.max_seconds))
+        return Done()
+
+    def fake_load_run(source, sha256=None, cache_dir=None):
+        calls.append(("load", source, sha256))
+        return Done()
+
+    namespace = {"CPU_MINUTES": cpu_minutes, "train": fake_train, "load_run": fake_load_run,
+                 "gan_lib": gan_lib, "dataclasses": dataclasses, "RUN_ROOT": tmp_path,
+                 "OUT": tmp_path / "06_faces", "strategy": None}
+    exec(cell.replace("TEACHER_RUNS = {}", f"TEACHER_RUNS = {shared!r}"), namespace)
+    assert sorted(c[1:] for c in calls if c[0] == "load") == [
+        ("russian.ganrun.zip", None), ("serbian.ganrun.zip", "aa")]
+    seconds = 60 * cpu_minutes if cpu_minutes else None
+    assert [c[1:] for c in calls if c[0] == "train"] == [(name, seconds) for name in trained]
+    assert set(namespace["runs"]) == set(trained) | set(shared)
