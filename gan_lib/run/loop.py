@@ -142,14 +142,16 @@ class SpeedProbe:
             per_step = (time.monotonic() - self.started) / (self.marks[1] - self.marks[0])
             config, remaining = run.config, run.config.steps - step
             per_epoch = max(1, run.data.num_examples // config.batch_size)
+            line = (f"{config.name}: {1000 * per_step:.1f} ms/step on this runtime; one epoch "
+                    f"({per_epoch} steps) ~ {_duration(per_epoch * per_step)}")
+            if remaining:
+                line += (f", the {remaining} steps to go ~ {_duration(remaining * per_step)}"
+                         " (plus frames and checkpoints)")
             budget = config.max_seconds  # a long "to go" is no worry when the budget ends first
-            bar.write(f"{config.name}: {1000 * per_step:.1f} ms/step on this runtime; one epoch "
-                      f"({per_epoch} steps) ~ {_duration(per_epoch * per_step)}"
-                      + (f", the {remaining} steps to go ~ {_duration(remaining * per_step)}"
-                         " (plus frames and checkpoints)" if remaining else "")
-                      + (f"; the time budget ({_duration(budget)} a session) ends it first, "
-                         f"after about {budget / per_step:.0f} steps a session"
-                         if budget is not None and remaining * per_step > budget else ""))
+            if budget is not None and remaining * per_step > budget:
+                line += (f"; the time budget ({_duration(budget)} a session) ends it first, "
+                         f"after about {budget / per_step:.0f} steps a session")
+            bar.write(line)
 
 
 def _duration(seconds: float) -> str:
